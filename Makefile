@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine with nothing but Python 3.11:
+#   make run    install, start what is needed, migrate, seed the demo tenant, serve everything
+#   make test   install, start what is needed, run the whole test suite
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEVSERVICES := $(BIN)/python -m scripts.devservices --
+export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
+.PHONY: install run test migrate bootstrap lint bench shell clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(DEVSERVICES) sh -c '\
+		$(BIN)/python manage.py migrate_schemas --executor=standard --verbosity 1 && \
+		$(BIN)/python manage.py bootstrap && \
+		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start'
+
+test: install
+	$(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+migrate: install
+	$(DEVSERVICES) $(BIN)/python manage.py migrate_schemas
+
+lint: install
+	$(BIN)/ruff check .
+
+bench: install
+	$(DEVSERVICES) sh -c 'for b in bench/*_bench.py bench/sandbox_*.py bench/mapping_*.py; do \
+		[ -f "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done'
+	@echo "Figures: var/bench/results.json"; cat var/bench/results.json
+
+shell: install
+	$(DEVSERVICES) $(BIN)/python manage.py shell
+
+clean:
+	rm -rf $(VENV) var/static var/pgdata var/redis

@@ -1,0 +1,15 @@
+"""The test suite: ``make test``."""
+
+from .base import *  # noqa: F403
+from .base import TENANT_APPS, SHARED_APPS
+
+# A tenant-scoped probe app lets the worker test prove which schema an actor ran in.
+TENANT_APPS = [*TENANT_APPS, "tests.probe"]
+INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}

@@ -1,0 +1,15 @@
+"""URLs of the public site (BASE_DOMAIN): marketing pages and the Clarity staff admin."""
+
+from django.contrib import admin
+from django.urls import path
+
+from tenants import views as tenant_views
+
+admin.site.site_header = "Clarity Connect staff"
+admin.site.site_title = "Clarity Connect staff"
+admin.site.index_title = "Operations"
+
+urlpatterns = [
+    path("", tenant_views.pricing, name="pricing"),
+    path("admin/", admin.site.urls),
+]

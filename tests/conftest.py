@@ -1,0 +1,71 @@
+"""Suite-wide fixtures: the public tenant and two real tenants with their own schemas.
+
+Tenant schemas are created once per session (creating one runs every tenant migration) and
+committed; each test still runs inside a transaction that is rolled back, so rows a test
+writes in a tenant schema never leak into the next test.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tenants.models import Tenant
+from tenants.services import public_tenant_ensure, tenant_create
+
+TEST_PASSWORD = "correct-horse-battery"
+
+
+@contextlib.contextmanager
+def inside(tenant: Tenant) -> Iterator[Tenant]:
+    """Run a block in ``tenant``'s schema and return to the previous one after."""
+    previous = connection.tenant
+    connection.set_tenant(tenant)
+    try:
+        yield tenant
+    finally:
+        connection.set_tenant(previous)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[dict[str, Tenant]]:
+    with django_db_blocker.unblock():
+        public_tenant_ensure(domain=settings.BASE_DOMAIN)
+        tenants = {
+            slug: tenant_create(name=f"{slug.title()} Retail", slug=slug,
+                                owner_email=f"owner@{slug}.example.com",
+                                owner_password=TEST_PASSWORD)
+            for slug in ("alpha", "beta")
+        }
+    yield tenants
+
+
+@pytest.fixture
+def tenant_a(django_db_setup, db) -> Iterator[Tenant]:
+    with inside(Tenant.objects.get(slug="alpha")) as tenant:
+        yield tenant
+
+
+@pytest.fixture
+def tenant_b(django_db_setup, db) -> Tenant:
+    return Tenant.objects.get(slug="beta")
+
+
+@pytest.fixture
+def committed_tenant(django_db_setup, django_db_blocker) -> Iterator[Tenant]:
+    """A tenant whose rows are committed, for tests that span processes; dropped after."""
+    with django_db_blocker.unblock():
+        slug = f"t{uuid.uuid4().hex[:10]}"
+        tenant = tenant_create(name="Committed Co", slug=slug,
+                               owner_email=f"owner@{slug}.example.com",
+                               owner_password=TEST_PASSWORD)
+        try:
+            yield tenant
+        finally:
+            connection.set_schema_to_public()
+            tenant.delete(force_drop=True)
