@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEVSERVICES := $(BIN)/python -m scripts.devservices --
-export DJANGO_SETTINGS_MODULE ?= config.settings.local
+
 
 .PHONY: install run test migrate bootstrap lint bench shell clean
 
@@ -26,7 +26,7 @@ run: install
 		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start'
 
 test: install
-	$(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.settings.test $(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 migrate: install
 	$(DEVSERVICES) $(BIN)/python manage.py migrate_schemas

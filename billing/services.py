@@ -72,8 +72,9 @@ def subscription_periods_advance(*, now: dt.datetime | None = None) -> int:
         current_period_end__lte=now,
         status__in=[Subscription.Status.ACTIVE, Subscription.Status.TRIALING],
     )
-    for subscription in due.select_for_update(skip_locked=True).iterator():
-        with transaction.atomic():
+    with transaction.atomic():
+        # skip_locked: a second worker running the same job at once takes different rows.
+        for subscription in due.select_for_update(skip_locked=True, of=("self",)):
             if subscription.status == Subscription.Status.TRIALING:
                 subscription.status = Subscription.Status.PAST_DUE
             elif subscription.cancel_at_period_end:

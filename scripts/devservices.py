@@ -22,12 +22,16 @@ DATABASE_NAME = "clarity"
 
 
 def _start_postgres() -> tuple[object, str]:
+    # pgserver's platformdirs wants a runtime dir; give it one inside var/ rather than /tmp.
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(VAR / "run"))
+    (VAR / "run").mkdir(parents=True, exist_ok=True, mode=0o700)
     import pgserver
 
     data_dir = VAR / "pgdata"
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(str(data_dir), cleanup_mode="stop")
-    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")
+    # DATABASE_NAME is a constant of ours; psql() takes no parameters.
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE_NAME}';")  # noqa: S608
     if "1 row" not in exists:
         server.psql(f"CREATE DATABASE {DATABASE_NAME};")
     # The server listens on a Unix socket in its data folder; the URL carries it as the host.
@@ -48,6 +52,11 @@ def main(argv: list[str]) -> int:
     if not command:
         print("usage: python -m scripts.devservices -- <command> [args...]", file=sys.stderr)
         return 2
+    import environ
+
+    # A .env file may name external services; it is read the same way settings read it.
+    if (ROOT / ".env").exists():
+        environ.Env.read_env(ROOT / ".env", overwrite=False)
     env = dict(os.environ)
     keep_alive: list[object] = []
     if not env.get("DATABASE_URL"):

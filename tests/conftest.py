@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from django.conf import settings
@@ -57,15 +57,22 @@ def tenant_b(django_db_setup, db) -> Tenant:
 
 
 @pytest.fixture
-def committed_tenant(django_db_setup, django_db_blocker) -> Iterator[Tenant]:
-    """A tenant whose rows are committed, for tests that span processes; dropped after."""
-    with django_db_blocker.unblock():
+def committed_tenant_factory(django_db_setup, django_db_blocker) -> Iterator[Callable[[], Tenant]]:
+    """Make tenants whose rows are committed, for tests that span processes; dropped after."""
+    created: list[Tenant] = []
+
+    def make() -> Tenant:
         slug = f"t{uuid.uuid4().hex[:10]}"
         tenant = tenant_create(name="Committed Co", slug=slug,
                                owner_email=f"owner@{slug}.example.com",
                                owner_password=TEST_PASSWORD)
+        created.append(tenant)
+        return tenant
+
+    with django_db_blocker.unblock():
         try:
-            yield tenant
+            yield make
         finally:
             connection.set_schema_to_public()
-            tenant.delete(force_drop=True)
+            for tenant in created:
+                tenant.delete(force_drop=True)

@@ -1,7 +1,7 @@
 """The test suite: ``make test``."""
 
 from .base import *  # noqa: F403
-from .base import TENANT_APPS, SHARED_APPS
+from .base import SHARED_APPS, TENANT_APPS
 
 # A tenant-scoped probe app lets the worker test prove which schema an actor ran in.
 TENANT_APPS = [*TENANT_APPS, "tests.probe"]
@@ -13,3 +13,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files from the apps' folders; the suite never runs collectstatic.
+STATIC_ROOT = None
+WHITENOISE_USE_FINDERS = True

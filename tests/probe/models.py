@@ -6,3 +6,6 @@ class ProbeRecord(models.Model):
 
     token = models.CharField(max_length=64)
     schema_seen = models.CharField(max_length=63)
+
+    def __str__(self) -> str:
+        return f"{self.token} in {self.schema_seen}"
