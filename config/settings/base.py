@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 import environ
+from dramatiq import middleware as dramatiq_middleware
 
 from config.brokers import broker_class_for
 
@@ -110,24 +111,20 @@ BROKER_URL = env.str("BROKER_URL", default="redis://127.0.0.1:6379/0")
 DRAMATIQ_BROKER = {
     "BROKER": broker_class_for(BROKER_URL),
     "OPTIONS": {"url": BROKER_URL},
-    # Explicit, so no default middleware imports a module we do not install.
+    # Explicit, so no default middleware imports a module we do not install. Retries back off
+    # exponentially with jitter from 1 s to 5 min; a message may run at most TIME_LIMIT.
     "MIDDLEWARE": [
         "dramatiq.middleware.AgeLimit",
-        "dramatiq.middleware.TimeLimit",
+        dramatiq_middleware.TimeLimit(time_limit=env.int("DRAMATIQ_TIME_LIMIT_MS",
+                                                         default=600_000)),
         "dramatiq.middleware.ShutdownNotifications",
         "dramatiq.middleware.Callbacks",
         "dramatiq.middleware.Pipelines",
-        "dramatiq.middleware.Retries",
+        dramatiq_middleware.Retries(max_retries=env.int("DRAMATIQ_MAX_RETRIES", default=10),
+                                    min_backoff=1_000, max_backoff=300_000),
         "django_dramatiq.middleware.DbConnectionsMiddleware",
         "config.dramatiq.TenantMiddleware",
     ],
-}
-# Actor defaults: retries back off exponentially (dramatiq adds jitter) from 1 s to 5 min.
-DRAMATIQ_ACTOR_DEFAULTS = {
-    "max_retries": env.int("DRAMATIQ_MAX_RETRIES", default=10),
-    "min_backoff": 1_000,
-    "max_backoff": 300_000,
-    "time_limit": env.int("DRAMATIQ_TIME_LIMIT_MS", default=600_000),
 }
 DRAMATIQ_TASKS_DATABASE = "default"
 DRAMATIQ_AUTODISCOVER_MODULES = ["tasks"]
