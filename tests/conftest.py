@@ -76,3 +76,8 @@ def committed_tenant_factory(django_db_setup, django_db_blocker) -> Iterator[Cal
             connection.set_schema_to_public()
             for tenant in created:
                 tenant.delete(force_drop=True)
+
+
+# A real sandbox process (emulated external systems) and its control API, for every test
+# that talks to the sandboxes: the sandboxes' own tests and the connectors'.
+pytest_plugins = ["tests.sandbox_harness"]
