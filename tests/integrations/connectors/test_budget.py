@@ -25,7 +25,7 @@ class FakeClock:
 
 @pytest.fixture
 def client() -> redis.Redis:
-    return redis.Redis.from_url(os.environ["BROKER_URL"])
+    return redis.Redis.from_url(os.environ["REDIS_URL"])
 
 
 @pytest.fixture
