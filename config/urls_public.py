@@ -10,6 +10,7 @@ admin.site.site_title = "Clarity Connect staff"
 admin.site.index_title = "Operations"
 
 urlpatterns = [
+    # /admin/tenant/<slug>/ is routed by config.tenant_admin.TenantDataAdminMiddleware.
     path("", tenant_views.pricing, name="pricing"),
     path("admin/", admin.site.urls),
 ]

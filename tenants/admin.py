@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from billing.models import Plan, Subscription, UsageCounter
 from tenants.models import Domain, Tenant
@@ -67,7 +68,7 @@ class TenantAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "schema_name", "status", "plan_name", "created_at")
     list_filter = ("status", "subscription__plan")
     search_fields = ("name", "slug", "domains__domain")
-    readonly_fields = ("schema_name", "created_at")
+    readonly_fields = ("schema_name", "created_at", "tenant_data")
     actions = ["suspend", "reactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
@@ -88,10 +89,15 @@ class TenantAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Tenant | None = None) -> Any:
         if obj is None:
             return ("name", "slug", "owner_email", "owner_password", "plan", "trial_days")
-        return ("name", "slug", "schema_name", "status", "created_at")
+        return ("name", "slug", "schema_name", "status", "created_at", "tenant_data")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> Any:
-        return ("slug", "schema_name", "created_at") if obj else ()
+        return ("slug", "schema_name", "created_at", "tenant_data") if obj else ()
+
+    @admin.display(description="Tenant data")
+    def tenant_data(self, tenant: Tenant) -> str:
+        return format_html('<a href="/admin/tenant/{}/">Connections, mappings and lookup '
+                           "tables of {}</a>", tenant.slug, tenant.name)
 
     def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> Any:
         return [DomainInline, SubscriptionInline, UsageInline] if obj else []
