@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from integrations.views.connections import oauth_callback
 from tenants import views as tenant_views
 
 admin.site.site_header = "Clarity Connect staff"
@@ -13,4 +14,5 @@ urlpatterns = [
     # /admin/tenant/<slug>/ is routed by config.tenant_admin.TenantDataAdminMiddleware.
     path("", tenant_views.pricing, name="pricing"),
     path("admin/", admin.site.urls),
+    path("oauth/callback/", oauth_callback, name="oauth_callback"),
 ]

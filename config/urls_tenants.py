@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from accounts import views as account_views
+from integrations.views import connections as connection_views
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -14,4 +15,12 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("connections/", connection_views.connection_list, name="connection_list"),
+    path("connections/new/<slug:system>/", connection_views.connection_new,
+         name="connection_new"),
+    path("connections/<int:pk>/", connection_views.connection_detail, name="connection_detail"),
+    path("connections/<int:pk>/test/", connection_views.connection_test_view,
+         name="connection_test"),
+    path("connections/<int:pk>/authorize/", connection_views.connection_authorize,
+         name="connection_authorize"),
 ]

@@ -171,6 +171,29 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
 
+# --- External systems -----------------------------------------------------------------------
+# Where the local emulators of the six systems listen (`make run` starts them).
+SANDBOX_URL = env.str("SANDBOX_URL", default="http://127.0.0.1:8100").rstrip("/")
+# Clarity's own OAuth apps (client id/secret per system). The defaults are the sandboxes' demo
+# apps; production sets the real ones from the vendors' developer portals.
+OAUTH_APPS = {
+    "brightpearl": {
+        "client_id": env.str("BRIGHTPEARL_CLIENT_ID", default="clarity-connect"),
+        "client_secret": env.str("BRIGHTPEARL_CLIENT_SECRET", default="demo-client-secret"),
+        "dev_ref": env.str("BRIGHTPEARL_DEV_REF", default="clarity"),
+    },
+    "bigcommerce": {
+        "client_id": env.str("BIGCOMMERCE_CLIENT_ID", default="bc-demo-client-id"),
+        "client_secret": env.str("BIGCOMMERCE_CLIENT_SECRET", default="bc-demo-client-secret"),
+    },
+    "salesforce": {
+        "client_id": env.str("SALESFORCE_CLIENT_ID", default="sf-demo-consumer-key"),
+        "client_secret": env.str("SALESFORCE_CLIENT_SECRET", default="sf-demo-consumer-secret"),
+    },
+}
+# OAuth callbacks land on the public domain (one redirect URI to register with each vendor).
+OAUTH_CALLBACK_PATH = "/oauth/callback/"
+
 # --- Scheduler ----------------------------------------------------------------------------------
 SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=5.0)
 

@@ -1,5 +1,7 @@
 """The test suite: ``make test``."""
 
+import os
+
 from .base import *  # noqa: F403
 from .base import SHARED_APPS, TENANT_APPS
 
@@ -16,3 +18,7 @@ STORAGES = {
 # Serve static files from the apps' folders; the suite never runs collectstatic.
 STATIC_ROOT = None
 WHITENOISE_USE_FINDERS = True
+
+# oauthlib refuses plain-http OAuth endpoints; the local sandboxes speak http. Production
+# settings never set this, so real OAuth stays https-only.
+os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")

@@ -52,7 +52,7 @@ SYSTEM = "bigcommerce"
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     "api_token": ("store_hash", "access_token"),
     # The app's keys; the store hash and token arrive with the install callback.
-    "oauth": ("client_id", "client_secret"),
+    "oauth2_code": ("client_id", "client_secret"),
 }
 
 API_HOST = "api.bigcommerce.com"

@@ -24,10 +24,10 @@ DEFAULT_SCOPE = "api refresh_token"
 
 CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {
     # Connected app keys; the user logs in and approves in the browser.
-    "oauth2": ("client_id", "client_secret"),
+    "oauth2_code": ("client_id", "client_secret"),
     # Connected app with a "run as" user (base URL must be the org's My Domain).
-    "client_credentials": ("client_id", "client_secret"),
-    "password": ("client_id", "client_secret", "username", "password"),
+    "oauth2_client_credentials": ("client_id", "client_secret"),
+    "oauth2_password": ("client_id", "client_secret", "username", "password"),
 }
 
 
@@ -71,18 +71,18 @@ def fetch_token(config: ConnectionConfig, current: Token, *,
         # Salesforce does not rotate refresh tokens: keep the one we have.
         token.setdefault("refresh_token", refresh)
         return token
-    kind = config.auth_type or "oauth2"
-    if kind == "client_credentials":
+    kind = config.auth_type or "oauth2_code"
+    if kind == "oauth2_client_credentials":
         session = OAuth2Session(client=BackendApplicationClient(client_id=client_id))
         return token_fetch(session, token_url(config), system=SYSTEM, timeout=timeout,
                            client_secret=client_secret)
-    if kind == "password":
+    if kind == "oauth2_password":
         username, password = config.require("username", "password")
         session = OAuth2Session(client=LegacyApplicationClient(client_id=client_id))
         params: dict[str, Any] = {"username": username, "password": password}
         return token_fetch(session, token_url(config), system=SYSTEM, timeout=timeout,
                            client_secret=client_secret, **params)
-    if kind == "oauth2":
+    if kind == "oauth2_code":
         raise AuthError("The Salesforce session ended and there is no refresh token: "
                         "reconnect through Salesforce login.", system=SYSTEM)
     raise ConfigurationError(f"Unknown Salesforce auth type {kind!r}.", system=SYSTEM)

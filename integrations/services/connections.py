@@ -30,7 +30,7 @@ from integrations.connectors.errors import (
     TransientError,
     ValidationFailed,
 )
-from integrations.connectors.registry import connector_class
+from integrations.connectors.registry import connector_class, credential_fields
 from integrations.models import Connection
 
 logger = logging.getLogger(__name__)
@@ -161,7 +161,7 @@ def connection_create(
         errors["system"] = [f"Unknown system {system!r}; choose one of "
                             f"{', '.join(Connection.System.values)}."]
     else:
-        fields = _credential_fields(system)
+        fields = credential_fields(system)
         if auth_type not in fields:
             errors["auth_type"] = [f"{Connection.System(system).label} connects with "
                                    f"{' or '.join(sorted(fields))}, not {auth_type!r}."]
@@ -182,8 +182,3 @@ def connection_create(
     return connection
 
 
-def _credential_fields(system: str) -> dict[str, tuple[str, ...]]:
-    import importlib
-
-    module = importlib.import_module(connector_class(system).__module__)
-    return dict(getattr(module, "CREDENTIAL_FIELDS", {}))

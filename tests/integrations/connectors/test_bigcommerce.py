@@ -116,14 +116,14 @@ def test_app_install_code_is_exchanged_for_a_store_token(
     redirect = "http://localhost:8000/oauth/bigcommerce/callback"
     callback = install(http, store, redirect)
     assert callback["state"] == "state-123"
-    config = ConnectionConfig(base_url=store["base_url"], auth_type="oauth",
+    config = ConnectionConfig(base_url=store["base_url"], auth_type="oauth2_code",
                               credentials=store["credentials"])
     token = exchange_code(config, callback["code"], redirect, context=callback["context"],
                           scope=callback["scope"])
     assert token["store_hash"] == store["account"] and token["access_token"]
     app = BigCommerceConnector(ConnectionConfig(
-        base_url=store["base_url"], auth_type="oauth",
-        credentials={k: store["credentials"][k] for k in CREDENTIAL_FIELDS["oauth"]},
+        base_url=store["base_url"], auth_type="oauth2_code",
+        credentials={k: store["credentials"][k] for k in CREDENTIAL_FIELDS["oauth2_code"]},
         token=token))
     app.test()
 

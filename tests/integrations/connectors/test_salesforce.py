@@ -43,7 +43,7 @@ def org(new_account: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return new_account("salesforce", seed={"products": 3, "customers": 3, "orders": 2})
 
 
-def connector_for(org: dict[str, Any], auth_type: str = "client_credentials",
+def connector_for(org: dict[str, Any], auth_type: str = "oauth2_client_credentials",
                   **kwargs: Any) -> SalesforceConnector:
     creds = org["credentials"]
     config = ConnectionConfig(
@@ -104,7 +104,7 @@ def test_client_credentials_session_carries_the_instance_url(sf: SalesforceConne
 
 
 def test_password_grant_gets_a_session(org: dict[str, Any]) -> None:
-    connector_for(org, auth_type="password").test()
+    connector_for(org, auth_type="oauth2_password").test()
 
 
 def test_wrong_client_secret_is_an_auth_error(org: dict[str, Any]) -> None:
@@ -116,7 +116,7 @@ def test_wrong_client_secret_is_an_auth_error(org: dict[str, Any]) -> None:
 
 
 def test_wrong_password_is_an_auth_error(org: dict[str, Any]) -> None:
-    sf = connector_for(org, auth_type="password")
+    sf = connector_for(org, auth_type="oauth2_password")
     sf.config.credentials["password"] = "wrong"
     with pytest.raises(AuthError) as caught:
         sf.test()
@@ -128,7 +128,7 @@ def test_login_code_is_exchanged_for_a_session_and_refresh_token(
     config = ConnectionConfig(base_url=org["base_url"], credentials=org["credentials"])
     token = exchange_code(config, log_in(http, org), REDIRECT)
     assert token["refresh_token"] and token["instance_url"]
-    connector_for(org, auth_type="oauth2", token=token).test()
+    connector_for(org, auth_type="oauth2_code", token=token).test()
 
 
 def test_a_used_code_is_refused(http: httpx.Client, org: dict[str, Any]) -> None:
@@ -149,7 +149,7 @@ def test_expired_session_is_refreshed_once_then_retried(
         refreshed.append(failed)
         return sf.fetch_token()
 
-    sf = connector_for(org, auth_type="oauth2", token=token, refresher=refresher)
+    sf = connector_for(org, auth_type="oauth2_code", token=token, refresher=refresher)
     sf.test()
     control.expire_tokens("salesforce", org["account"])
     sf.get("customer", an_account(sf))
@@ -171,7 +171,7 @@ def test_session_refused_after_the_refresh_is_an_auth_error(
 
 def test_ended_session_without_refresh_token_asks_for_a_reconnect(org: dict[str, Any]) -> None:
     with pytest.raises(AuthError):
-        connector_for(org, auth_type="oauth2").fetch_token()
+        connector_for(org, auth_type="oauth2_code").fetch_token()
 
 
 # --- sObjects ----------------------------------------------------------------------------------

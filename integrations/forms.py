@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.conf import settings
+
+from integrations.catalog import SYSTEMS, SystemInfo
+from integrations.connectors.registry import credential_fields
+from integrations.models import Connection
+
+SECRET_WORDS = ("secret", "password", "token", "ionapi")
+
+
+class ConnectionForm(forms.Form):
+    """Name, environment, address and the credentials the chosen auth type needs."""
+
+    name = forms.CharField(max_length=120)
+    environment = forms.ChoiceField(choices=Connection.Environment.choices)
+    base_url = forms.URLField(max_length=300, assume_scheme="https", label="API base URL")
+    account = forms.CharField(max_length=120, required=False)
+    auth_type = forms.ChoiceField()
+
+    def __init__(self, *args: Any, system: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.info: SystemInfo = SYSTEMS[system]
+        self.fields_by_auth = credential_fields(system)
+        self.fields["auth_type"].choices = [
+            (a, Connection.AuthType(a).label) for a in self.info.auth_types
+            if a in self.fields_by_auth
+        ]
+        self.fields["account"].label = self.info.account_label
+        self.initial.setdefault("name", f"{self.info.label} sandbox")
+        self.initial.setdefault("environment", Connection.Environment.SANDBOX)
+        self.initial.setdefault("base_url", settings.SANDBOX_URL + self.info.sandbox_path)
+        self.initial.setdefault("account", self.info.sandbox_account)
+        app = settings.OAUTH_APPS.get(system, {})
+        for auth_type, names in self.fields_by_auth.items():
+            for name in names:
+                key = f"cred_{auth_type}_{name}"
+                label = self.info.field_help.get(name, name.replace("_", " ").capitalize())
+                if name == "ionapi":
+                    self.fields[key] = forms.FileField(label=label, required=False)
+                elif auth_type == "oauth2_code" and name in app:
+                    continue  # Clarity's own OAuth app: nothing for the customer to enter
+                else:
+                    secret = any(word in name for word in SECRET_WORDS)
+                    self.fields[key] = forms.CharField(
+                        label=label, required=False, strip=not secret,
+                        widget=forms.PasswordInput(render_value=False) if secret else None)
+                self.fields[key].auth_type = auth_type  # type: ignore[attr-defined]
+
+    def credential_keys(self, auth_type: str) -> list[str]:
+        return [k for k, f in self.fields.items() if getattr(f, "auth_type", None) == auth_type]
+
+    def credentials(self) -> dict[str, Any]:
+        auth_type = self.cleaned_data["auth_type"]
+        creds: dict[str, Any] = {}
+        if auth_type == "oauth2_code":
+            creds.update(settings.OAUTH_APPS.get(self.info.system, {}))
+        for key in self.credential_keys(auth_type):
+            value = self.cleaned_data.get(key)
+            name = key.removeprefix(f"cred_{auth_type}_")
+            if hasattr(value, "read"):
+                value = value.read().decode("utf-8-sig", errors="replace")
+            if value:
+                creds[name] = value
+        return creds

@@ -1,0 +1,172 @@
+"""Portal pages for connections: list, add, test, and connect with OAuth."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection as db
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+from django_tenants.utils import schema_context
+
+from integrations.catalog import SYSTEMS
+from integrations.connectors.errors import ConnectorError
+from integrations.connectors.infor_ionapi import parse_ionapi
+from integrations.connectors.registry import (
+    OAUTH_FLOWS,
+    oauth_authorization_url,
+    oauth_exchange_code,
+)
+from integrations.forms import ConnectionForm
+from integrations.models import Connection
+from integrations.services.connections import (
+    connection_config,
+    connection_create,
+    connection_test,
+    connection_token_save,
+)
+from tenants.models import Tenant
+
+OAUTH_STATE_SALT = "clarity.oauth.state"
+OAUTH_STATE_MAX_AGE_S = 600
+
+
+def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.can_edit:
+            raise PermissionDenied("Viewers cannot change connections.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+@login_required
+def connection_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/connections/list.html", {
+        "connections": Connection.objects.all(),
+        "systems": SYSTEMS.values(),
+    })
+
+
+@login_required
+def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    return render(request, "portal/connections/detail.html", {
+        "connection": connection,
+        "info": SYSTEMS.get(connection.system),
+        "oauth": connection.auth_type == Connection.AuthType.OAUTH2_CODE
+        and connection.system in OAUTH_FLOWS,
+    })
+
+
+@editor_required
+def connection_new(request: HttpRequest, system: str) -> HttpResponse:
+    if system not in SYSTEMS:
+        raise Http404(f"Unknown system {system!r}.")
+    form = ConnectionForm(request.POST or None, request.FILES or None, system=system)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        credentials = form.credentials()
+        base_url, account = data["base_url"], data["account"]
+        try:
+            if "ionapi" in credentials:
+                ionapi = parse_ionapi(credentials["ionapi"])
+                base_url, account = ionapi["iu"], account or ionapi["ti"]
+            connection = connection_create(
+                name=data["name"], system=system, base_url=base_url, account=account,
+                auth_type=data["auth_type"], credentials=credentials,
+                environment=data["environment"],
+            )
+        except ConnectorError as exc:
+            form.add_error(None, exc.message)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            if connection.auth_type == Connection.AuthType.OAUTH2_CODE:
+                return redirect("connection_authorize", pk=connection.pk)
+            result = connection_test(connection=connection)
+            messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR,
+                                 result.message)
+            return redirect("connection_detail", pk=connection.pk)
+    return render(request, "portal/connections/form.html", {"form": form, "info": form.info})
+
+
+@require_POST
+@login_required
+def connection_test_view(request: HttpRequest, pk: int) -> HttpResponse:
+    connection = get_object_or_404(Connection, pk=pk)
+    result = connection_test(connection=connection)
+    messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR,
+                         result.message)
+    return redirect("connection_detail", pk=pk)
+
+
+def _public_origin(request: HttpRequest) -> str:
+    port = request.get_port()
+    default = {"http": "80", "https": "443"}[request.scheme]
+    suffix = "" if port == default else f":{port}"
+    return f"{request.scheme}://{settings.BASE_DOMAIN}{suffix}"
+
+
+@editor_required
+def connection_authorize(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send the browser to the system's consent page; the answer comes back to the callback."""
+    connection = get_object_or_404(Connection, pk=pk)
+    state = signing.dumps({"tenant": db.tenant.slug, "connection": connection.pk,
+                           "origin": f"{request.scheme}://{request.get_host()}"},
+                          salt=OAUTH_STATE_SALT)
+    redirect_uri = _public_origin(request) + settings.OAUTH_CALLBACK_PATH
+    url = oauth_authorization_url(connection.system, connection_config(connection),
+                                  redirect_uri=redirect_uri, state=state)
+    return HttpResponseRedirect(url)
+
+
+def oauth_callback(request: HttpRequest) -> HttpResponse:
+    """Public-domain callback for every tenant: the signed state says whose connection it is.
+
+    One redirect URI per vendor app, whatever the tenant. The state is signed and expires, so
+    a forged or replayed callback cannot attach a token to another tenant's connection.
+    """
+    try:
+        state = signing.loads(request.GET.get("state", ""), salt=OAUTH_STATE_SALT,
+                              max_age=OAUTH_STATE_MAX_AGE_S)
+    except signing.BadSignature:
+        return render(request, "public/oauth_error.html", {
+            "message": "This sign-in link is invalid or has expired. Start again from the "
+                       "connection page."}, status=400)
+    tenant = get_object_or_404(Tenant, slug=state["tenant"])
+    origin = state["origin"]
+    if urlsplit(origin).hostname != f"{tenant.slug}.{settings.BASE_DOMAIN}":
+        return render(request, "public/oauth_error.html",
+                      {"message": "The sign-in link names another site."}, status=400)
+    back = f"{origin}/connections/{state['connection']}/"
+    if request.GET.get("error"):
+        reason = request.GET.get("error_description") or request.GET["error"]
+        return HttpResponseRedirect(f"{back}?{urlencode({'oauth_error': reason})}")
+    with schema_context(tenant.schema_name):
+        connection = get_object_or_404(Connection, pk=state["connection"])
+        redirect_uri = _public_origin(request) + settings.OAUTH_CALLBACK_PATH
+        try:
+            token = oauth_exchange_code(connection.system, connection_config(connection),
+                                        code=request.GET.get("code", ""),
+                                        redirect_uri=redirect_uri, callback_query=request.GET)
+        except ConnectorError as exc:
+            return HttpResponseRedirect(f"{back}?{urlencode({'oauth_error': exc.message})}")
+        connection_token_save(connection=connection, token=token)
+        if token.get("store_hash") and not connection.account:
+            connection.account = token["store_hash"]
+            connection.save(update_fields=["account", "updated_at"])
+        result = connection_test(connection=connection)
+    query = {"connected": "1"} if result.ok else {"oauth_error": result.message}
+    return HttpResponseRedirect(f"{back}?{urlencode(query)}")
