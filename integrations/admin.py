@@ -1,11 +1,26 @@
+import json
+from typing import Any
+
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path
+from django.utils.html import format_html, format_html_join
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV, JSON, XLSX
 
 from config.tenant_admin import TenantModelAdmin, tenant_data_site
-from integrations.models import Connection
+from integrations.models import Connection, LookupEntry, LookupTable, Mapping, MappingVersion
+from integrations.resources import LookupEntryResource, MappingResource
 from integrations.services.connections import connection_test
+from integrations.services.mappings import mapping_preview
+
+
+class TenantImportExportAdmin(ImportExportMixin, TenantModelAdmin):
+    formats = [CSV, JSON, XLSX]
+    # The admin log lives in the public schema; see TenantModelAdmin.
+    skip_admin_log = True
 
 
 @admin.register(Connection, site=tenant_data_site)
@@ -48,3 +63,94 @@ class ConnectionAdmin(TenantModelAdmin):
             result = connection_test(connection=connection)
             self.message_user(request, f"{connection.name}: {result.message}",
                               messages.SUCCESS if result.ok else messages.ERROR)
+
+
+class MappingVersionInline(admin.TabularInline):
+    model = MappingVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "comment", "created_by", "created_at")
+    readonly_fields = fields
+    ordering = ("-number",)
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Mapping, site=tenant_data_site)
+class MappingAdmin(TenantImportExportAdmin):
+    resource_classes = [MappingResource]
+    list_display = ("name", "source_system", "source_entity", "target_system", "target_entity",
+                    "version_number", "updated_at")
+    list_filter = ("source_system", "target_system")
+    search_fields = ("name", "description")
+    fields = ("name", "description", "current_version", "document_view")
+    readonly_fields = ("name", "document_view")
+    inlines = [MappingVersionInline]
+
+    def get_urls(self) -> list[Any]:
+        return [path("<int:pk>/preview/", self.admin_site.admin_view(self.preview_view),
+                     name="integrations_mapping_preview"), *super().get_urls()]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # mappings come from pair templates, the portal editor or an import
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "current_version":
+            pk = request.resolver_match.kwargs.get("object_id")
+            kwargs["queryset"] = MappingVersion.objects.filter(mapping_id=pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="Version")
+    def version_number(self, obj: Mapping) -> str:
+        return f"v{obj.current_version.number}" if obj.current_version else "—"
+
+    @admin.display(description="Current document")
+    def document_view(self, obj: Mapping) -> str:
+        return format_html('<pre style="max-height:30em;overflow:auto">{}</pre>'
+                           '<p><a href="preview/">Preview on a sample record</a></p>',
+                           json.dumps(obj.current_document, indent=2, ensure_ascii=False))
+
+    def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        mapping = get_object_or_404(Mapping, pk=pk)
+        sample_text = request.POST.get("sample", "")
+        result = error = None
+        if request.method == "POST":
+            try:
+                sample = json.loads(sample_text)
+            except ValueError as exc:
+                error = f"The sample is not valid JSON: {exc.msg} (line {exc.lineno})."
+            else:
+                result = mapping_preview(document=mapping.current_document, sample=sample)
+        context = {**self.admin_site.each_context(request), "mapping": mapping,
+                   "sample": sample_text, "result": result, "error": error,
+                   "output": json.dumps(result.record, indent=2, ensure_ascii=False)
+                   if result and result.record else "",
+                   "opts": self.model._meta, "title": f"Preview {mapping.name}"}
+        return render(request, "admin/integrations/mapping_preview.html", context)
+
+
+class LookupEntryInline(admin.TabularInline):
+    model = LookupEntry
+    extra = 3
+
+
+@admin.register(LookupTable, site=tenant_data_site)
+class LookupTableAdmin(TenantModelAdmin):
+    list_display = ("name", "description", "entry_count", "updated_at")
+    search_fields = ("name", "description", "entries__key", "entries__value")
+    inlines = [LookupEntryInline]
+
+    @admin.display(description="Entries")
+    def entry_count(self, obj: LookupTable) -> int:
+        return obj.entries.count()
+
+
+@admin.register(LookupEntry, site=tenant_data_site)
+class LookupEntryAdmin(TenantImportExportAdmin):
+    resource_classes = [LookupEntryResource]
+    list_display = ("table", "key", "value")
+    list_filter = ("table",)
+    search_fields = ("key", "value")
+    list_select_related = ("table",)

@@ -91,3 +91,88 @@ class Connection(models.Model):
             "auth_type": self.auth_type, "health": self.health,
             "credentials": self.credential_hints(), "has_token": bool(self.token),
         }
+
+
+class ImmutableVersionError(Exception):
+    """Mapping versions are history: change a mapping by saving a new version."""
+
+
+class Mapping(models.Model):
+    """A named mapping; its content lives in immutable versions, one of which is current."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    source_system = models.CharField(max_length=40, blank=True)
+    source_entity = models.CharField(max_length=80, blank=True)
+    target_system = models.CharField(max_length=40, blank=True)
+    target_entity = models.CharField(max_length=80, blank=True)
+    current_version = models.ForeignKey(
+        "MappingVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The version flows run; roll back by pointing at an older one.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def current_document(self) -> dict[str, Any] | None:
+        return self.current_version.document if self.current_version else None
+
+
+class MappingVersion(models.Model):
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    comment = models.CharField(max_length=300, blank=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["mapping", "-number"]
+        constraints = [models.UniqueConstraint(fields=["mapping", "number"],
+                                               name="mapping_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.mapping.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableVersionError(
+                f"Version {self.number} of {self.mapping.name!r} cannot be changed; save a new "
+                "version instead.")
+        super().save(*args, **kwargs)
+
+
+class LookupTable(models.Model):
+    """A code translation table (channel → sales channel code, payment method → GL account)."""
+
+    name = models.SlugField(max_length=80, unique=True, allow_unicode=False,
+                            help_text="The name mapping documents use in lookup steps.")
+    description = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LookupEntry(models.Model):
+    table = models.ForeignKey(LookupTable, on_delete=models.CASCADE, related_name="entries")
+    key = models.CharField(max_length=200)
+    value = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["table", "key"]
+        verbose_name_plural = "lookup entries"
+        constraints = [models.UniqueConstraint(fields=["table", "key"],
+                                               name="lookup_entry_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.table.name}: {self.key} → {self.value}"

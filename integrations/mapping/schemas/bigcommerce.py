@@ -58,7 +58,11 @@ ORDER = entity(SYSTEM, "v2.order", {
 }, description="Order (POST/PUT /v2/orders)")
 
 SHIPMENT = entity(SYSTEM, "v2.shipment", {
-    "order_address_id": integer(required=True, minimum=1),
+    # The order goes in the URL: the connector takes it from here (or from an existing
+    # shipment's id). Without order_address_id the order's first shipping address is used;
+    # without items every unshipped item ships.
+    "order_id": integer(minimum=1),
+    "order_address_id": integer(minimum=1),
     "tracking_number": text(50),
     "shipping_method": text(100),
     "shipping_provider": text(50),
@@ -67,7 +71,7 @@ SHIPMENT = entity(SYSTEM, "v2.shipment", {
     "items": rows({
         "order_product_id": integer(required=True, minimum=1),
         "quantity": integer(required=True, minimum=1),
-    }, required=True, min_items=1),
+    }, min_items=1),
 }, description="Shipment (POST /v2/orders/{id}/shipments)")
 
 PRODUCT = entity(SYSTEM, "v3.product", {
@@ -101,6 +105,7 @@ CUSTOMER = entity(SYSTEM, "v3.customer", {
     "addresses": rows({
         "first_name": text(255, required=True),
         "last_name": text(255, required=True),
+        "company": text(255),
         "address1": text(255, required=True),
         "address2": text(255),
         "city": text(255, required=True),

@@ -105,6 +105,11 @@ PRODUCT = entity(SYSTEM, "product", {
     }),
     "version": integer(minimum=0),
     "customFields": {"type": "object", "custom_fields": CUSTOM},
+    # Written by the connector through product-service/product-price, one call per list.
+    "priceLists": rows({
+        "priceListId": integer(required=True, minimum=1),
+        "quantityPrice": obj({"1": money(4, required=True)}, required=True),
+    }),
 }, description="Product (POST/PUT product-service/product)")
 
 CONTACT = entity(SYSTEM, "contact", {
@@ -123,6 +128,10 @@ CONTACT = entity(SYSTEM, "contact", {
     "financialDetails": obj({"priceListId": integer(minimum=1), "creditLimit": money(2)}),
     "contactGroupId": integer(minimum=1),
     "customFields": {"type": "object", "custom_fields": CUSTOM},
+    # Created by the connector first (contact-service/postal-address) and linked by id.
+    "postalAddresses": obj({
+        "DEF": obj(_POSTAL_ADDRESS), "BIL": obj(_POSTAL_ADDRESS), "DEL": obj(_POSTAL_ADDRESS),
+    }),
 }, description="Contact (POST contact-service/contact)")
 
 POSTAL_ADDRESS = entity(SYSTEM, "postal_address", {
@@ -152,11 +161,21 @@ GOODS_OUT_NOTE = entity(SYSTEM, "goods_out_note", {
             "productId": integer(required=True, minimum=1),
             "salesOrderRowId": integer(required=True, minimum=1),
             "quantity": integer(required=True, minimum=1),
-        }, required=True, min_items=1),
+        }),  # left out: the whole order ships from this warehouse
     }, required=True, min_items=1),
     "priority": flag(),
     "shippingMethodId": integer(minimum=1),
     "labelUri": text(255),
+    # Read by the connector: the order the note is for, then tracking (PUT) and SHW event.
+    "orderId": integer(minimum=1),
+    "shipping": obj({
+        "reference": text(64),
+        "boxes": integer(minimum=0),
+        "shippingMethodId": integer(minimum=0),
+        "weight": money(4),
+    }),
+    "shipped": flag(),
+    "status": obj({"shipped": flag(), "shippedOn": text(40, pattern=ISO_DATETIME)}),
 }, description="Goods-out note (POST warehouse-service/order/{id}/goods-note/goods-out)")
 
 JOURNAL = entity(SYSTEM, "journal", {
@@ -188,5 +207,14 @@ STOCK_CORRECTION = entity(SYSTEM, "stock_correction", {
     }, required=True, min_items=1),
 }, description="Stock correction (POST warehouse-service/warehouse/{id}/stock-correction)")
 
+STOCK_LEVEL = entity(SYSTEM, "stock_level", {
+    # The connector reads the current on-hand and posts the difference as a stock correction.
+    "productId": integer(minimum=1),
+    "sku": text(64),
+    "warehouseId": integer(required=True, minimum=1),
+    "onHand": integer(required=True),
+    "reason": text(255),
+}, description="Absolute stock level of a product in a warehouse (set via stock-correction)")
+
 SCHEMAS = [ORDER, PRODUCT, CONTACT, POSTAL_ADDRESS, PAYMENT, GOODS_OUT_NOTE, JOURNAL,
-           STOCK_CORRECTION]
+           STOCK_CORRECTION, STOCK_LEVEL]

@@ -190,4 +190,36 @@ PURCHASE_ORDER = entity(SYSTEM, "POPTransactionType", {
     }, required=True, min_items=1),
 }, description="Purchase order: taPoHdr + taPoLine lines")
 
-SCHEMAS = [SALES_TRANSACTION, CUSTOMER, ITEM, CASH_RECEIPT, GL_TRANSACTION, PURCHASE_ORDER]
+VENDOR = entity(SYSTEM, "taUpdateCreateVendorRcd", {
+    "VENDORID": text(15, required=True),
+    "VENDNAME": text(64, required=True),
+    "VNDCHKNM": text(64),
+    "VENDSHNM": text(15),
+    "VADDCDPR": text(15),
+    "VNDCLSID": text(10),
+    "VNDCNTCT": text(60),
+    "ADDRESS1": text(60),
+    "ADDRESS2": text(60),
+    "ADDRESS3": text(60),
+    "CITY": text(35),
+    "STATE": text(29),
+    "ZIPCODE": text(10),
+    "COUNTRY": text(60),
+    "CCode": text(6),
+    "PHNUMBR1": text(21),
+    "CURNCYID": text(15),
+    "PYMTRMID": text(20),
+    "INET1": text(200),
+    "UpdateIfExists": choice(0, 1),
+}, description="Vendor: PMVendorMasterType / taUpdateCreateVendorRcd", custom_fields=USER_DEFINED)
+
+ITEM_SITE_QUANTITY = entity(SYSTEM, "IV00102", {
+    "ITEMNMBR": text(30, required=True),
+    "LOCNCODE": text(10, required=True),
+    "QTYONHND": money(5, required=True, max_digits=19),
+    "ATYALLOC": money(5, max_digits=19),
+}, description="On-hand quantity of an item at a site (IV00102 columns); the connector posts "
+               "the difference as an IVInventoryTransactionType adjustment")
+
+SCHEMAS = [SALES_TRANSACTION, CUSTOMER, ITEM, CASH_RECEIPT, GL_TRANSACTION, PURCHASE_ORDER,
+           VENDOR, ITEM_SITE_QUANTITY]

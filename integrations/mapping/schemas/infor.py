@@ -100,6 +100,8 @@ ITEM = entity(SYSTEM, "MMS200MI.Item", {
     "BUAR": text(5),
     "CFI1": text(10),
     "TPLI": text(15),
+    "EAN": text(13),
+    "PUPR": money(6),
 }, description="Item master: MMS200MI AddItmBasic / UpdItmBasic", custom_fields=M3_USER_FIELDS)
 
 STOCK = entity(SYSTEM, "MMS200MI.ItemWarehouse", {
@@ -129,6 +131,10 @@ CUSTOMER = entity(SYSTEM, "CRS610MI.Customer", {
     "PHNO": text(16),
     "TFNO": text(16),
     "MAIL": text(60),
+    "EMAL": text(60),
+    "PHN2": text(16),
+    "LNCD": text(2),
+    "ORTP": text(3),
     "YREF": text(30),
     "LHCD": text(2),
     "CUCD": text(3),
@@ -164,4 +170,22 @@ PURCHASE_ORDER = entity(SYSTEM, "PPS200MI.PurchaseOrder", {
     }, required=True, min_items=1),
 }, description="Purchase order: PPS200MI AddHead + AddLine", custom_fields=M3_USER_FIELDS)
 
-SCHEMAS = [SALES_ORDER, ITEM, STOCK, CUSTOMER, PURCHASE_ORDER]
+GL_VOUCHER = entity(SYSTEM, "GLS840MI.Voucher", {
+    # AddBatchHead
+    "CONO": integer(minimum=0, maximum=999),
+    "DIVI": text(3),
+    "ACDT": text(8, required=True, pattern=M3_DATE),
+    "VSER": text(3),
+    "VDSC": text(40),
+    "CUCD": text(3),
+    # AddBatchLine, one per posting (ACAM: + debit, - credit; the lines must balance)
+    "Lines": rows({
+        "AIT1": text(8, required=True),
+        "AIT2": text(8),
+        "ACAM": money(2, required=True, max_digits=17),
+        "VTXT": text(40),
+        "CUNO": text(10),
+    }, required=True, min_items=2),
+}, description="GL voucher: GLS840MI AddBatchHead + AddBatchLine, then Update")
+
+SCHEMAS = [SALES_ORDER, ITEM, STOCK, CUSTOMER, PURCHASE_ORDER, GL_VOUCHER]

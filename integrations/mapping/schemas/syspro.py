@@ -30,6 +30,7 @@ SALES_ORDER = entity(SYSTEM, "SORTOI", {
         "Branch": text(10),
         "Area": text(10),
         "OrderComments": text(100),
+        "OrderSource": text(10),
     }, required=True),
     "OrderDetails": obj({
         "StockLine": rows({
@@ -46,6 +47,11 @@ SALES_ORDER = entity(SYSTEM, "SORTOI", {
             "LineValue": money(2),
             "TaxCode": text(3),
         }, required=True, min_items=1),
+        "FreightLine": rows({
+            "FreightValue": money(2, required=True),
+            "FreightCost": money(2),
+            "FreightTaxCode": text(3),
+        }),
     }, required=True),
 }, description="Sales order import business object (SORTOI)")
 
@@ -113,6 +119,7 @@ PURCHASE_ORDER = entity(SYSTEM, "PORTOI", {
         "Warehouse": text(10),
         "Buyer": text(20),
         "Currency": text(3),
+        "Reference": text(30),
     }, required=True),
     "OrderDetails": obj({
         "StockLine": rows({
@@ -127,4 +134,28 @@ PURCHASE_ORDER = entity(SYSTEM, "PORTOI", {
     }, required=True),
 }, description="Purchase order import business object (PORTOI)")
 
-SCHEMAS = [SALES_ORDER, CUSTOMER, STOCK, AR_PAYMENT, PURCHASE_ORDER]
+STOCK_CODE = entity(SYSTEM, "SetupInvStockCode", {
+    "StockCode": text(30, required=True),
+    "Description": text(50, required=True),
+    "LongDesc": text(100),
+    "StockUom": text(10),
+    "ProductClass": text(20),
+    "WarehouseToUse": text(10),
+    "Mass": money(3),
+    "ListPrice": money(5),
+    "AlternateKey1": text(30),
+    "StockOnHold": choice("Y", "N"),
+}, description="Stock code setup (INVSST Add/Update, <SetupInvStockCode><Item>)")
+
+DISPATCH = entity(SYSTEM, "SORTDN", {
+    # The connector ships SalesOrder; without it, the order whose CustomerPoNumber the
+    # sales-order flow set (the Brightpearl order id) is the one shipped.
+    "SalesOrder": text(20),
+    "Customer": text(15),
+    "CustomerPoNumber": text(30),
+    "Carrier": text(30),
+    "WaybillNo": text(30),
+    "ShipDate": text(10, pattern=ISO_DATE),
+}, description="Dispatch of a sales order (sandbox SORTDN: dispatch note + AR invoice)")
+
+SCHEMAS = [SALES_ORDER, CUSTOMER, STOCK, AR_PAYMENT, PURCHASE_ORDER, STOCK_CODE, DISPATCH]

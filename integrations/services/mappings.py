@@ -1,0 +1,137 @@
+"""Writes for mappings and lookup tables: every edit is a new version; roll back by pointing."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max
+
+from integrations.mapping import MappingDocumentError, compile_mapping, validate_document
+from integrations.models import LookupEntry, LookupTable, Mapping, MappingVersion
+from integrations.selectors import lookup_tables_as_dict
+
+
+def _check(document: Any) -> dict[str, Any]:
+    problems = validate_document(document, lookups=lookup_tables_as_dict())
+    if problems:
+        raise ValidationError({"document": [str(p) for p in problems]})
+    return document
+
+
+def _sides(document: dict[str, Any]) -> dict[str, str]:
+    source, target = document.get("source") or {}, document.get("target") or {}
+    return {"source_system": source.get("system", ""), "source_entity": source.get("entity", ""),
+            "target_system": target.get("system", ""), "target_entity": target.get("entity", "")}
+
+
+@transaction.atomic
+def mapping_create(*, name: str, document: dict[str, Any], created_by: str = "",
+                   comment: str = "", description: str = "") -> Mapping:
+    if Mapping.objects.filter(name=name).exists():
+        raise ValidationError({"name": [f"A mapping called {name!r} exists already."]})
+    _check(document)
+    mapping = Mapping.objects.create(name=name, description=description, **_sides(document))
+    mapping_version_create(mapping=mapping, document=document, created_by=created_by,
+                           comment=comment or "First version")
+    mapping.refresh_from_db()
+    return mapping
+
+
+@transaction.atomic
+def mapping_version_create(*, mapping: Mapping, document: dict[str, Any], created_by: str = "",
+                           comment: str = "") -> MappingVersion:
+    """Save ``document`` as the next version and make it current."""
+    _check(document)
+    locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
+    number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = MappingVersion.objects.create(mapping=locked, number=number, document=document,
+                                            comment=comment, created_by=created_by)
+    Mapping.objects.filter(pk=locked.pk).update(current_version=version, **_sides(document))
+    mapping.current_version = version
+    return version
+
+
+def mapping_rollback(*, mapping: Mapping, number: int) -> Mapping:
+    """Point ``mapping`` at an earlier version (history is kept; nothing is rewritten)."""
+    version = mapping.versions.filter(number=number).first()
+    if version is None:
+        raise ValidationError({"number": [f"{mapping.name!r} has no version {number}."]})
+    mapping.current_version = version
+    mapping.save(update_fields=["current_version", "updated_at"])
+    return mapping
+
+
+@dataclass(frozen=True)
+class DocumentChange:
+    path: str
+    change: Literal["added", "removed", "changed"]
+    before: Any = None
+    after: Any = None
+
+
+def mapping_versions_diff(*, old: MappingVersion, new: MappingVersion) -> list[DocumentChange]:
+    """Field-by-field differences between two versions' documents."""
+    return _diff(old.document, new.document, "")
+
+
+def _diff(before: Any, after: Any, path: str) -> list[DocumentChange]:
+    if isinstance(before, dict) and isinstance(after, dict):
+        changes: list[DocumentChange] = []
+        for key in sorted(set(before) | set(after), key=str):
+            where = f"{path}.{key}" if path else str(key)
+            if key not in after:
+                changes.append(DocumentChange(where, "removed", before=before[key]))
+            elif key not in before:
+                changes.append(DocumentChange(where, "added", after=after[key]))
+            elif path.endswith("fields") or not path:
+                changes.extend(_diff(before[key], after[key], where))
+            elif before[key] != after[key]:
+                changes.append(DocumentChange(where, "changed", before[key], after[key]))
+        return changes
+    if before != after:
+        return [DocumentChange(path or "(document)", "changed", before, after)]
+    return []
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    record: dict[str, Any] | None
+    problems: list[dict[str, str]]
+
+
+def mapping_preview(*, document: dict[str, Any], sample: Any) -> PreviewResult:
+    """Run a document on a sample source record without writing anywhere."""
+    try:
+        compiled = compile_mapping(document, lookups=lookup_tables_as_dict())
+    except MappingDocumentError as exc:
+        return PreviewResult(None, [{"target_path": p.where, "source_path": "",
+                                     "kind": p.rule, "message": p.message}
+                                    for p in exc.problems])
+    if not isinstance(sample, dict):
+        return PreviewResult(None, [{"target_path": "", "source_path": "", "kind": "sample",
+                                     "message": "The sample must be a JSON object (a record)."}])
+    result = compiled.apply(sample)
+    return PreviewResult(
+        json.loads(json.dumps(result.record, default=str)) if result.record else None,
+        [{"target_path": p.target_path, "source_path": p.source_path or "", "kind": p.kind,
+          "message": p.message} for p in result.problems],
+    )
+
+
+@transaction.atomic
+def lookup_table_set(*, name: str, entries: dict[str, str], description: str = ""
+                     ) -> LookupTable:
+    """Create or replace a lookup table's entries."""
+    table, _ = LookupTable.objects.get_or_create(name=name,
+                                                 defaults={"description": description})
+    if description:
+        table.description = description
+    table.entries.all().delete()
+    LookupEntry.objects.bulk_create(LookupEntry(table=table, key=str(k), value=str(v))
+                                    for k, v in entries.items())
+    table.save()
+    return table

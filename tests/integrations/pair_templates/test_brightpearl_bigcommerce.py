@@ -1,0 +1,122 @@
+"""Brightpearl + BigCommerce template: every flow's default mapping against its golden record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from integrations.mapping import MappingResult, compile_mapping
+from integrations.pair_templates import template_get
+from integrations.pair_templates.base import FlowTemplate
+from integrations.pair_templates.brightpearl_bigcommerce import TEMPLATE
+from tests.integrations.pair_templates.golden_files import flow_directions, golden_load
+
+PAIR = "brightpearl-bigcommerce"
+BP, BC = "brightpearl", "bigcommerce"
+
+# Seed 003 "Data Touchpoints" with the directions of its data-flow note, use case and FAQ.
+SEED_TOUCHPOINTS: dict[str, list[tuple[str, str, str]]] = {
+    # "Webhook: Order Created -> Create Sales Order" (+ status update back, a follow-up)
+    "BigCommerce Orders -> Brightpearl Sales Orders": [("sales_order", BC, BP)],
+    # Order field "transactions"
+    "BigCommerce Orders (transactions) -> Brightpearl Payments": [("payment", BC, BP)],
+    # "returncreated" webhook, "Create Credit Note (RMA)"
+    "BigCommerce Returns -> Brightpearl Credit Notes": [("credit_note", BC, BP)],
+    # FAQ: "Implement bi-directional synchronization" of customers
+    "BigCommerce Customers <-> Brightpearl Contacts": [("customer", BC, BP),
+                                                       ("customer", BP, BC)],
+    # "Brightpearl price list logic can be applied to BigCommerce product pricing"
+    "Brightpearl Products -> BigCommerce Products": [("product", BP, BC)],
+    "Brightpearl Inventory -> BigCommerce Product/Variant Inventory": [("inventory", BP, BC)],
+    "Brightpearl Shipments (GON) -> BigCommerce Shipments": [("shipment", BP, BC)],
+    # The triggers of the flows above, not data.
+    "BigCommerce Webhooks": [],
+}
+
+LINKS: dict[str, dict[str, dict[str, Any]]] = {
+    "sales-order-bc-to-bp": {"bp_contact_ids": {"17": 231},
+                             "bp_product_ids": {"TPR-7216-OLI": 1004, "AWO-3287-FJD": 1011}},
+    "credit-note-bc-to-bp": {"bp_contact_ids": {"17": 231},
+                             "bp_product_ids": {"TPR-7216-OLI": 1004, "AWO-3287-FJD": 1011}},
+    "payment-bc-to-bp": {"bp_order_ids": {"241": 100241}},
+    "inventory-bp-to-bc": {"bc_product_ids": {"1007": 117}},
+    "shipment-bp-to-bc": {"bc_order_ids": {"100241": 241}},
+}
+
+
+def _apply(flow: FlowTemplate, source: Any = None) -> MappingResult:
+    lookups = {**flow.lookups, **LINKS.get(flow.key, {})}
+    record = golden_load(PAIR, flow.key, "source") if source is None else source
+    return compile_mapping(flow.mapping, lookups=lookups).apply(record)
+
+
+def test_the_template_is_registered_under_its_key():
+    assert template_get(PAIR) is TEMPLATE
+
+
+def test_every_flow_compiles_with_schema_validation():
+    for flow in TEMPLATE.flows:
+        compile_mapping(flow.mapping, lookups=flow.lookups)
+
+
+def test_the_flows_cover_every_seed_touchpoint_in_every_direction():
+    wanted = {direction for directions in SEED_TOUCHPOINTS.values() for direction in directions}
+    assert flow_directions(TEMPLATE.flows) == wanted
+
+
+def test_customers_go_both_ways_with_the_newest_change_winning():
+    assert {f.conflict_rule for f in TEMPLATE.flows if f.entity == "customer"} == {"newest_wins"}
+
+
+def test_every_flow_is_pushed_by_real_webhook_events_of_its_source():
+    for flow in TEMPLATE.flows:
+        assert flow.trigger == "webhook" and flow.events
+        if flow.source == BC:
+            assert all(event.startswith("store/") for event in flow.events)
+        else:
+            assert all("." in event and "/" not in event for event in flow.events)
+
+
+def test_flow_keys_are_unique_and_dependencies_name_flows_of_the_template():
+    keys = [flow.key for flow in TEMPLATE.flows]
+    assert len(keys) == len(set(keys))
+    for flow in TEMPLATE.flows:
+        assert set(flow.depends_on) <= set(keys) - {flow.key}
+
+
+def test_a_new_storefront_order_is_moved_to_awaiting_fulfillment_afterwards():
+    (follow_up,) = TEMPLATE.flow("sales-order-bc-to-bp").follow_ups
+    assert (follow_up.system, follow_up.action) == (BC, "order_status_set")
+    assert follow_up.args["status_id"] == {"const": 11}
+
+
+@pytest.mark.parametrize("flow", TEMPLATE.flows, ids=lambda flow: flow.key)
+def test_default_mapping_turns_the_golden_source_into_the_expected_record(flow):
+    result = _apply(flow)
+
+    assert result.problems == []
+    assert result.record == golden_load(PAIR, flow.key, "expected")
+
+
+def test_an_order_line_whose_sku_is_not_in_brightpearl_fails_naming_the_line():
+    flow = TEMPLATE.flow("sales-order-bc-to-bp")
+    source = golden_load(PAIR, flow.key, "source")
+    source["products"][1]["sku"] = "AWO-9999-NEW"
+
+    result = _apply(flow, source)
+
+    assert result.record is None
+    assert [(p.target_path, p.kind) for p in result.problems] == [("rows[1].productId",
+                                                                   "lookup")]
+
+
+def test_an_order_without_shipping_cost_gets_no_shipping_row():
+    flow = TEMPLATE.flow("sales-order-bc-to-bp")
+    source = golden_load(PAIR, flow.key, "source")
+    source["shipping_addresses"][0].update({"cost_ex_tax": "0.0000", "cost_tax": "0.0000"})
+
+    result = _apply(flow, source)
+
+    assert result.problems == []
+    assert [row.get("productId") for row in result.record["rows"]] == [1004, 1011]
