@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import importlib
 
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 TEMPLATE_MODULES: list[str] = [
     "integrations.pair_templates.brightpearl_infor",
@@ -14,7 +20,8 @@ TEMPLATE_MODULES: list[str] = [
     "integrations.pair_templates.brightpearl_bigcommerce",
 ]
 
-__all__ = ["FlowTemplate", "FollowUp", "PairTemplate", "template_get", "template_list"]
+__all__ = ["FlowTemplate", "FollowUp", "LinkSource", "LinkTable", "PairTemplate", "template_get",
+           "template_list"]
 
 
 def template_list() -> list[PairTemplate]:

@@ -26,6 +26,29 @@ class FollowUp:
 
 
 @dataclass(frozen=True)
+class LinkSource:
+    """One flow's record links feeding a link table: which id is the key, which the value."""
+
+    flow: str                         # a flow key in the same pair
+    key: Literal["source_id", "target_id", "natural_key"]
+    value: Literal["source_id", "target_id"]
+
+
+@dataclass(frozen=True)
+class LinkTable:
+    """A lookup table the pipeline fills from record links before a mapping runs.
+
+    The mapping engine never fetches; a record that points at a record another flow synced
+    (an order line's product, an order's customer) reads the other system's id from here.
+    A miss is a lookup problem: the record waits or is dead-lettered, never written wrong.
+    """
+
+    name: str
+    sources: tuple[LinkSource, ...]
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class FlowTemplate:
     key: str                          # unique within the pair: "sales-order-bp-to-infor"
     name: str                         # "Sales orders: Brightpearl → Infor"
@@ -40,6 +63,7 @@ class FlowTemplate:
     follow_ups: tuple[FollowUp, ...] = ()
     depends_on: tuple[str, ...] = ()  # flow keys whose records must exist in the target first
     conflict_rule: ConflictRule = "source_wins"   # for entities synced both ways
+    natural_key: str | None = None    # source path stored on each record link (e.g. the SKU)
     enabled_by_default: bool = True
     description: str = ""
 
@@ -52,6 +76,7 @@ class PairTemplate:
     version: int
     description: str
     flows: tuple[FlowTemplate, ...]
+    link_tables: tuple[LinkTable, ...] = ()
 
     def flow(self, key: str) -> FlowTemplate:
         for flow in self.flows:
