@@ -64,6 +64,10 @@ class Connection(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Circuit breaker: after repeated transient failures the connection's flows pause until a
+    # probe succeeds (see integrations.services.circuit).
+    circuit_open_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -176,3 +180,259 @@ class LookupEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.table.name}: {self.key} → {self.value}"
+
+
+class IntegrationPair(models.Model):
+    """Brightpearl plus one partner system, created from a pair template."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        PAUSED = "paused", "Paused"
+
+    name = models.CharField(max_length=200, unique=True)
+    template_key = models.CharField(max_length=80)
+    template_version = models.PositiveIntegerField(default=1)
+    brightpearl = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="+")
+    partner = models.ForeignKey(Connection, on_delete=models.PROTECT, related_name="+")
+    environment = models.CharField(max_length=12, choices=Connection.Environment.choices,
+                                   default=Connection.Environment.SANDBOX)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def connection_for(self, system: str) -> Connection:
+        if self.brightpearl.system == system:
+            return self.brightpearl
+        if self.partner.system == system:
+            return self.partner
+        raise ValueError(f"Pair {self.name!r} has no {system} connection.")
+
+
+class Flow(models.Model):
+    """One entity in one direction, with its trigger and the mapping it runs."""
+
+    class Trigger(models.TextChoices):
+        WEBHOOK = "webhook", "Webhook (real time)"
+        POLL = "poll", "Poll for changes"
+        SCHEDULE = "schedule", "Schedule"
+
+    class ConflictRule(models.TextChoices):
+        SOURCE_WINS = "source_wins", "This flow's source wins"
+        NEWEST_WINS = "newest_wins", "Newest change wins"
+
+    pair = models.ForeignKey(IntegrationPair, on_delete=models.CASCADE, related_name="flows")
+    key = models.SlugField(max_length=80)
+    name = models.CharField(max_length=200)
+    entity = models.CharField(max_length=40)
+    source_system = models.CharField(max_length=20, choices=Connection.System.choices)
+    target_system = models.CharField(max_length=20, choices=Connection.System.choices)
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    events = models.JSONField(default=list, blank=True)
+    poll_interval_s = models.PositiveIntegerField(null=True, blank=True)
+    enabled = models.BooleanField(default=True)
+    mapping = models.ForeignKey(Mapping, on_delete=models.PROTECT, related_name="flows")
+    follow_ups = models.JSONField(default=list, blank=True)
+    depends_on = models.JSONField(default=list, blank=True)
+    conflict_rule = models.CharField(max_length=12, choices=ConflictRule.choices,
+                                     default=ConflictRule.SOURCE_WINS)
+    natural_key = models.CharField(max_length=200, blank=True)
+    # Poller high-water mark: {"since": ISO time, "cursor": system cursor}.
+    poll_state = models.JSONField(default=dict, blank=True)
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pair", "key"]
+        constraints = [models.UniqueConstraint(fields=["pair", "key"], name="flow_unique_key")]
+
+    def __str__(self) -> str:
+        return f"{self.pair.name}: {self.name}"
+
+    @property
+    def source_connection(self) -> Connection:
+        return self.pair.connection_for(self.source_system)
+
+    @property
+    def target_connection(self) -> Connection:
+        return self.pair.connection_for(self.target_system)
+
+    @property
+    def is_running(self) -> bool:
+        return self.enabled and self.pair.status == IntegrationPair.Status.ACTIVE
+
+
+class InboundEvent(models.Model):
+    """A received webhook or polled change, stored before it is acknowledged.
+
+    The worker consumes these; ``dedupe_key`` makes a repeated delivery a no-op.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Waiting"
+        PROCESSING = "processing", "Processing"
+        RETRYING = "retrying", "Retrying"
+        DONE = "done", "Delivered"
+        SKIPPED = "skipped", "Skipped"
+        DEAD = "dead", "Dead letter"
+        UNROUTED = "unrouted", "No flow takes it"
+
+    flow = models.ForeignKey(Flow, null=True, blank=True, on_delete=models.CASCADE,
+                             related_name="inbound_events")
+    connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="+")
+    origin = models.CharField(max_length=10, default="webhook")   # webhook / poll / replay / manual
+    event_type = models.CharField(max_length=120)
+    external_id = models.CharField(max_length=200)
+    dedupe_key = models.CharField(max_length=200, unique=True)
+    payload = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="event_due"),
+            models.Index(fields=["flow", "external_id"], name="event_flow_record"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.external_id} ({self.status})"
+
+
+class RecordLink(models.Model):
+    """Source id ↔ target id for one flow, and a hash of what was last written.
+
+    Makes writes idempotent (update, never duplicate) and suppresses echoes in two-way sync.
+    """
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="links")
+    source_id = models.CharField(max_length=200)
+    target_id = models.CharField(max_length=200)
+    natural_key = models.CharField(max_length=200, blank=True)
+    payload_hash = models.CharField(max_length=64, blank=True)
+    last_synced_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flow", "source_id"],
+                                               name="link_unique_source")]
+        indexes = [models.Index(fields=["flow", "target_id"], name="link_flow_target")]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.target_id}"
+
+
+class Transaction(models.Model):
+    """The transaction log: one row per processing attempt."""
+
+    class Status(models.TextChoices):
+        SUCCESS = "success", "Success"
+        SKIPPED = "skipped", "Skipped"
+        RETRYING = "retrying", "Failed, will retry"
+        FAILED = "failed", "Failed"
+
+    class Action(models.TextChoices):
+        CREATE = "create", "Created"
+        UPDATE = "update", "Updated"
+        NONE = "none", "Nothing written"
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="transactions")
+    event = models.ForeignKey(InboundEvent, null=True, on_delete=models.SET_NULL,
+                              related_name="transactions")
+    source_id = models.CharField(max_length=200)
+    target_id = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    action = models.CharField(max_length=10, choices=Action.choices, default=Action.NONE)
+    attempt = models.PositiveIntegerField(default=1)
+    error_class = models.CharField(max_length=60, blank=True)
+    message = models.TextField(blank=True)
+    source_record = models.JSONField(null=True, blank=True)
+    target_record = models.JSONField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["flow", "-started_at"], name="tx_flow_time"),
+                   models.Index(fields=["status", "-started_at"], name="tx_status_time"),
+                   models.Index(fields=["source_id"], name="tx_source")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id}:{self.source_id} {self.status}"
+
+
+class DeadLetter(models.Model):
+    """An event whose error is permanent or whose retries ran out, waiting for a person."""
+
+    class Resolution(models.TextChoices):
+        OPEN = "open", "Open"
+        REPLAYED = "replayed", "Replayed"
+        DISCARDED = "discarded", "Discarded"
+
+    event = models.OneToOneField(InboundEvent, on_delete=models.CASCADE, related_name="dead_letter")
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="dead_letters")
+    error_class = models.CharField(max_length=60)
+    reason = models.TextField()
+    problems = models.JSONField(default=list, blank=True)
+    source_record = models.JSONField(null=True, blank=True)
+    mapped_record = models.JSONField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    resolution = models.CharField(max_length=10, choices=Resolution.choices,
+                                  default=Resolution.OPEN)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["resolution", "flow"], name="dead_open_flow")]
+
+    def __str__(self) -> str:
+        return f"{self.error_class}: {self.reason[:60]}"
+
+
+class AlertRule(models.Model):
+    class Kind(models.TextChoices):
+        DEAD_LETTERS = "dead_letters", "Open dead letters above a threshold"
+        FLOW_FAILING = "flow_failing", "A flow keeps failing"
+        CIRCUIT_OPEN = "circuit_open", "A connection's circuit opened"
+        USAGE = "usage", "Monthly usage past a share of the plan"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    threshold = models.PositiveIntegerField(
+        default=1, help_text="Dead letters: count. Flow failing: failures in a row. Usage: %.")
+    emails = models.JSONField(default=list, blank=True)
+    webhook_url = models.URLField(blank=True)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.threshold})"
+
+
+class AlertEvent(models.Model):
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="events")
+    key = models.CharField(max_length=200, help_text="What the alert is about; repeats of one "
+                                                     "key within the quiet period are not sent.")
+    message = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    delivered_email = models.BooleanField(default=False)
+    delivered_webhook = models.BooleanField(default=False)
+    delivery_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["rule", "key", "-created_at"], name="alert_rule_key")]
+
+    def __str__(self) -> str:
+        return self.message[:80]

@@ -38,3 +38,23 @@ class Tenant(TenantMixin):
 class Domain(DomainMixin):
     def __str__(self) -> str:
         return self.domain
+
+
+class PollSchedule(models.Model):
+    """Due work across all tenants, so the scheduler's tick costs O(due), not O(tenants).
+
+    One row per polled flow; the scheduler takes due rows with SKIP LOCKED and moves them on.
+    """
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="poll_schedules")
+    flow_id = models.PositiveBigIntegerField()
+    interval_s = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tenant", "flow_id"],
+                                               name="poll_one_row_per_flow")]
+        indexes = [models.Index(fields=["next_run_at"], name="poll_due")]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug} flow {self.flow_id} every {self.interval_s}s"

@@ -118,6 +118,19 @@ class Connector:
         """One cheap authenticated call; raises a classified error on failure."""
         raise NotImplementedError
 
+    # --- events pushed by the system (webhooks) ---------------------------------------------
+    @classmethod
+    def webhook_parse(cls, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
+        """The events one delivery reports; ``ValidationFailed`` for a body we cannot read."""
+        raise ConfigurationError(f"{cls.system} does not push events; its flows poll.",
+                                 system=cls.system)
+
+    def webhook_verify(self, *, headers: Mapping[str, str], query: Mapping[str, str],
+                       body: bytes, secret: str) -> bool:
+        """Whether a delivery is genuine, in the way this system supports (secret URL,
+        echoed header, signature). Systems that push nothing accept nothing."""
+        return False
+
     # --- shared machinery ---------------------------------------------------------------------
     def url(self, path: str) -> str:
         if path.startswith(("http://", "https://")):

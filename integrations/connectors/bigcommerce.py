@@ -454,8 +454,10 @@ class BigCommerceConnector(Connector):
     def webhook_parse(cls, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         return hooks.webhook_parse(headers=headers, body=body)
 
-    @classmethod
-    def webhook_verify(cls, *, headers: Mapping[str, str], secret: str) -> bool:
+    def webhook_verify(self, *, headers: Mapping[str, str],
+                       query: Mapping[str, str] | None = None, body: bytes = b"",
+                       secret: str) -> bool:
+        """BigCommerce echoes the custom header we registered the hook with."""
         return hooks.webhook_verify(headers=headers, secret=secret)
 
 

@@ -367,8 +367,9 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
     def webhook_parse(cls, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:
         return hooks.parse(headers=headers, body=body)
 
-    @classmethod
-    def webhook_verify(cls, *, query: Mapping[str, str], secret: str) -> bool:
+    def webhook_verify(self, *, headers: Mapping[str, str] | None = None,
+                       query: Mapping[str, str], body: bytes = b"", secret: str) -> bool:
+        """No signatures exist: the secret lives in the registered URI's query."""
         return hooks.verify(query=query, secret=secret)
 
 

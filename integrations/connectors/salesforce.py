@@ -26,6 +26,7 @@ Outbound Messages cannot be registered through the API: see ``salesforce_outboun
 
 from __future__ import annotations
 
+import hmac
 import re
 from collections.abc import Mapping
 from datetime import datetime
@@ -321,8 +322,14 @@ class SalesforceConnector(Connector):
         entity_for = {sobject: entity for entity, sobject in ENTITY_SOBJECTS.items()}
         return outbound_parse(body, entity_for)
 
-    def webhook_verify(self, *, headers: Mapping[str, str], body: bytes) -> bool:
-        """The message comes from the connected org (the URL's secret is checked upstream)."""
+    def webhook_verify(self, *, headers: Mapping[str, str],
+                       query: Mapping[str, str] | None = None, body: bytes,
+                       secret: str = "") -> bool:
+        """The URL the customer set in Salesforce carries our secret, and the message names
+        the connected org."""
+        if secret and not hmac.compare_digest((query or {}).get("secret", "").encode(),
+                                              secret.encode()):
+            return False
         return bool(self.org_id) and outbound_org_id(body) == self.org_id
 
     @staticmethod

@@ -3,11 +3,11 @@
 Orders, payments and refunds flow from BigCommerce into Brightpearl; the catalogue, stock and
 shipments flow back; customers go both ways. Both systems assign their own ids, so a record
 that points at another one reads the other system's id from a link table: ``bp_*_ids`` maps a
-BigCommerce id (or SKU) to the Brightpearl id, ``bc_*_ids`` the other way. The template ships
-them empty; the pipeline fills them from the record links of the flows named in
-``depends_on``. A missing entry fails the record (``on_miss: fail``): "BigCommerce product SKU
-not found in Brightpearl during order sync" is a dead letter naming the line, not an order
-without its product.
+BigCommerce id (or SKU) to the Brightpearl id, ``bc_*_ids`` the other way. ``LINK_TABLES``
+says which flow's record links fill each one (and which id is the key); the pipeline fills
+them before a mapping runs. A missing entry fails the record (``on_miss: fail``): "BigCommerce
+product SKU not found in Brightpearl during order sync" is a dead letter naming the line, not
+an order without its product.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.pair_templates._brightpearl_erp import COUNTRY_ISO2, COUNTRY_ISO3
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 BP = "brightpearl"
 BC = "bigcommerce"
@@ -33,8 +39,12 @@ def _document(name: str, source: str, source_entity: str, target: str, target_en
 
 
 def _link(path: str, table: str) -> dict[str, Any]:
-    """The other system's id for ``path``, from a link table; a miss fails the record."""
-    return {"from": path, "transform": [{"lookup": {"table": table, "on_miss": "fail"}}],
+    """The other system's id for ``path``, from a link table; a miss fails the record.
+
+    Record links hold ids as text; both systems' ids are whole numbers (``to_int``).
+    """
+    return {"from": path,
+            "transform": [{"lookup": {"table": table, "on_miss": "fail"}}, "to_int"],
             "required": True}
 
 
@@ -338,6 +348,28 @@ GOODS_OUT_NOTE_TO_SHIPMENT = _document(
 _PRODUCT_FLOW = "product-bp-to-bc"
 _ORDER_FLOW = "sales-order-bc-to-bp"
 _CUSTOMER_FLOW = "customer-bc-to-bp"
+_CUSTOMER_BACK_FLOW = "customer-bp-to-bc"
+
+# Which record links fill each link table: (flow, key, value) of every flow whose links hold
+# the pair of ids. Customers go both ways, so either customer flow may have linked them.
+LINK_TABLES = (
+    LinkTable("bp_contact_ids", (
+        LinkSource(_CUSTOMER_FLOW, key="source_id", value="target_id"),
+        LinkSource(_CUSTOMER_BACK_FLOW, key="target_id", value="source_id"),
+    ), "BigCommerce customer id → Brightpearl contact id"),
+    LinkTable("bp_product_ids", (
+        LinkSource(_PRODUCT_FLOW, key="natural_key", value="source_id"),
+    ), "SKU → Brightpearl product id (order and refund lines name the SKU)"),
+    LinkTable("bp_order_ids", (
+        LinkSource(_ORDER_FLOW, key="source_id", value="target_id"),
+    ), "BigCommerce order id → Brightpearl sales order id"),
+    LinkTable("bc_product_ids", (
+        LinkSource(_PRODUCT_FLOW, key="source_id", value="target_id"),
+    ), "Brightpearl product id → BigCommerce product id"),
+    LinkTable("bc_order_ids", (
+        LinkSource(_ORDER_FLOW, key="target_id", value="source_id"),
+    ), "Brightpearl sales order id → BigCommerce order id"),
+)
 
 TEMPLATE = PairTemplate(
     key="brightpearl-bigcommerce",
@@ -355,7 +387,7 @@ TEMPLATE = PairTemplate(
             lookups={"order_statuses": ORDER_STATUSES, "channels": CHANNELS,
                      "channel_warehouses": CHANNEL_WAREHOUSES,
                      "shipping_methods": SHIPPING_METHODS, "tax_codes": TAX_CODES,
-                     "bp_contact_ids": {}, "bp_product_ids": {}, **COUNTRY_LOOKUPS},
+                     **COUNTRY_LOOKUPS},
             follow_ups=(FollowUp(
                 action="order_status_set", system=BC,
                 args={"order_id": "source.id", "status_id": {"const": 11}},
@@ -370,8 +402,7 @@ TEMPLATE = PairTemplate(
             entity="payment", source=BC, target=BP, trigger="webhook",
             events=("store/order/created", "store/order/statusUpdated"),
             mapping=TRANSACTION_TO_PAYMENT,
-            lookups={"payment_methods": PAYMENT_METHODS, "payment_types": PAYMENT_TYPES,
-                     "bp_order_ids": {}},
+            lookups={"payment_methods": PAYMENT_METHODS, "payment_types": PAYMENT_TYPES},
             depends_on=(_ORDER_FLOW,),
             description="Each captured transaction of the order as a Brightpearl customer "
                         "payment (which sets the order's payment status)."),
@@ -381,8 +412,7 @@ TEMPLATE = PairTemplate(
             entity="credit_note", source=BC, target=BP, trigger="webhook",
             events=("store/order/refund/created",),
             mapping=REFUND_TO_SALES_CREDIT,
-            lookups={"tax_codes": TAX_CODES, "channel_warehouses": CHANNEL_WAREHOUSES,
-                     "bp_contact_ids": {}, "bp_product_ids": {}},
+            lookups={"tax_codes": TAX_CODES, "channel_warehouses": CHANNEL_WAREHOUSES},
             depends_on=(_ORDER_FLOW,),
             description="The refunded quantities of the order's lines as one sales credit."),
         FlowTemplate(
@@ -393,26 +423,27 @@ TEMPLATE = PairTemplate(
             mapping=CUSTOMER_TO_CONTACT,
             lookups={"customer_group_price_lists": CUSTOMER_GROUP_PRICE_LISTS,
                      **COUNTRY_LOOKUPS},
-            conflict_rule="newest_wins"),
+            conflict_rule="newest_wins", natural_key="email"),
         FlowTemplate(
-            key="customer-bp-to-bc", name="Customers: Brightpearl → BigCommerce",
+            key=_CUSTOMER_BACK_FLOW, name="Customers: Brightpearl → BigCommerce",
             entity="customer", source=BP, target=BC, trigger="webhook",
             events=("contact.created", "contact.modified"),
             mapping=CONTACT_TO_CUSTOMER,
             lookups={"countries_iso2": dict(COUNTRY_ISO2)},
-            conflict_rule="newest_wins"),
+            conflict_rule="newest_wins", natural_key="communication.emails.PRI.email"),
         FlowTemplate(
             key=_PRODUCT_FLOW, name="Products: Brightpearl → BigCommerce",
             entity="product", source=BP, target=BC, trigger="webhook",
             events=("product.created", "product.modified", "product.modified.price-modified"),
             mapping=PRODUCT_TO_PRODUCT,
-            lookups={"categories": CATEGORIES, "brands": BRANDS}),
+            lookups={"categories": CATEGORIES, "brands": BRANDS},
+            natural_key="identity.sku"),
         FlowTemplate(
             key="inventory-bp-to-bc", name="Stock: Brightpearl → BigCommerce",
             entity="inventory", source=BP, target=BC, trigger="webhook",
             events=("product.modified.on-hand-modified",),
             mapping=AVAILABILITY_TO_ADJUSTMENT,
-            lookups={"locations": LOCATIONS, "bc_product_ids": {}},
+            lookups={"locations": LOCATIONS},
             depends_on=(_PRODUCT_FLOW,),
             description="Absolute levels per location, so a missed event heals on the next."),
         FlowTemplate(
@@ -420,10 +451,10 @@ TEMPLATE = PairTemplate(
             entity="shipment", source=BP, target=BC, trigger="webhook",
             events=("goods-out-note.modified.shipped",),
             mapping=GOODS_OUT_NOTE_TO_SHIPMENT,
-            lookups={"carriers": CARRIERS, "shipping_method_names": SHIPPING_METHOD_NAMES,
-                     "bc_order_ids": {}},
+            lookups={"carriers": CARRIERS, "shipping_method_names": SHIPPING_METHOD_NAMES},
             depends_on=(_ORDER_FLOW,),
             description="Tracking onto the order; BigCommerce marks it (partially) shipped and "
                         "emails the customer."),
     ),
+    link_tables=LINK_TABLES,
 )

@@ -23,7 +23,13 @@ from integrations.pair_templates._brightpearl_erp import (
     full_name,
     iso_date,
 )
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 BP, GP = "brightpearl", "dynamics_gp"
 
@@ -224,6 +230,7 @@ PRODUCT_TO_GP = FlowTemplate(
     entity="product", source=BP, target=GP, trigger="webhook",
     events=("product.created", "product.modified", "product.modified.price-modified"),
     conflict_rule="newest_wins",
+    natural_key="identity.sku",
     description="taUpdateCreateItemRcd: SKU → ITEMNMBR, cost price list (1) → standard and "
                 "current cost, category → item class, taxable → TAXOPTNS.",
     mapping={
@@ -261,6 +268,7 @@ PRODUCT_TO_BP = FlowTemplate(
     name="Products: Dynamics GP → Brightpearl",
     entity="product", source=GP, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
+    natural_key="ITEMNMBR",
     lookups={"brands": ITEM_CLASS_BRANDS},
     description="GP items changed since the last poll → Brightpearl products; list price → "
                 "retail list (2), current cost → cost list (1).",
@@ -388,18 +396,18 @@ INVENTORY_TO_GP = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-dynamics-gp",),
-    lookups={"warehouses": WAREHOUSES, "gp_item_numbers": {}},
+    lookups={"warehouses": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 → GP site MAIN (IV00102); the connector "
                 "posts the difference as an inventory adjustment. Copy per further warehouse. "
-                "The item comes from the gp_item_numbers link table (product flow).",
+                "The item comes from the gp_item_numbers link table (product flows).",
     mapping={
         "format_version": 1,
         "name": "Brightpearl product availability → Dynamics GP item site quantity",
         "source": {"system": BP, "entity": "product-availability"},
         "target": {"system": GP, "entity": "IV00102"},
         "fields": {
-            "ITEMNMBR": {"from": "productId", "transform": [{"lookup": "gp_item_numbers"}],
-                         "comment": "link: product-bp-to-dynamics-gp (Brightpearl id → item)"},
+            "ITEMNMBR": {"from": "productId", "transform": [{"lookup": "gp_item_numbers"}, "trim"],
+                         "comment": "link: the product flows (Brightpearl id → item)"},
             "LOCNCODE": {"const": "1", "transform": [{"lookup": "warehouses"}]},
             "QTYONHND": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
                          "default": 0},
@@ -414,7 +422,7 @@ INVENTORY_TO_BP = FlowTemplate(
     entity="inventory", source=GP, target=BP, trigger="poll", poll_interval_s=300,
     conflict_rule="newest_wins",
     depends_on=("product-dynamics-gp-to-bp",),
-    lookups={"gp_sites": GP_SITES, "bp_product_ids": {}},
+    lookups={"gp_sites": GP_SITES},
     description="GP quantities per item and site changed since the last poll set the "
                 "Brightpearl on-hand of the product with that SKU.",
     mapping={
@@ -424,7 +432,8 @@ INVENTORY_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "stock_level"},
         "fields": {
             "productId": {"from": "ITEMNMBR",
-                          "transform": ["trim", {"lookup": "bp_product_ids"}]},
+                          "transform": ["trim", {"lookup": "bp_product_ids"}, "to_int"],
+                          "comment": "link: the product flows (ITEMNMBR → Brightpearl id)"},
             "sku": {"from": "ITEMNMBR", "transform": ["trim"]},
             "warehouseId": {"from": "LOCNCODE", "transform": ["trim", {"lookup": "gp_sites"}]},
             "onHand": {"from": "QTYONHND", "transform": [
@@ -555,6 +564,21 @@ SUPPLIER = FlowTemplate(
     },
 )
 
+# Which record links fill each link table. ITEMNMBR is the id of a GP item, so the product
+# flows of both directions link Brightpearl id ↔ ITEMNMBR exactly (the SKU upper-cased and cut
+# to 30, as the product flow writes it). GP pads its char keys with spaces: the keys of these
+# tables must be trimmed (the inventory flow trims the ITEMNMBR it looks up).
+LINK_TABLES = (
+    LinkTable("gp_item_numbers", (
+        LinkSource(PRODUCT_TO_GP.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_BP.key, key="target_id", value="source_id"),
+    ), "Brightpearl product id → GP item number (ITEMNMBR)"),
+    LinkTable("bp_product_ids", (
+        LinkSource(PRODUCT_TO_BP.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_GP.key, key="target_id", value="source_id"),
+    ), "GP item number (ITEMNMBR) → Brightpearl product id"),
+)
+
 TEMPLATE = PairTemplate(
     key="brightpearl-dynamics-gp",
     name="Brightpearl + Microsoft Dynamics GP",
@@ -565,4 +589,5 @@ TEMPLATE = PairTemplate(
                 "both ways.",
     flows=(SALES_ORDER, SHIPMENT, CREDIT_NOTE, PRODUCT_TO_GP, PRODUCT_TO_BP, CUSTOMER_TO_GP,
            CUSTOMER_TO_BP, INVENTORY_TO_GP, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER, SUPPLIER),
+    link_tables=LINK_TABLES,
 )

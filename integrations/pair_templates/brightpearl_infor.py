@@ -17,7 +17,13 @@ from integrations.pair_templates._brightpearl_erp import (
     customer_number,
     full_name,
 )
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 BP, INFOR = "brightpearl", "infor"
 M3_DATE = {"date": {"to": "%Y%m%d"}}
@@ -121,6 +127,7 @@ PRODUCT_TO_INFOR = FlowTemplate(
     entity="product", source=BP, target=INFOR, trigger="webhook",
     events=("product.created", "product.modified"),
     conflict_rule="newest_wins",
+    natural_key="identity.sku",
     lookups={"item_statuses": {"LIVE": "20", "DISCONTINUED": "80", "ARCHIVED": "90"}},
     description="MMS200MI AddItmBasic/UpdItmBasic; SKU is the M3 item number. Prices: "
                 "list 2 (retail) → SAPR, list 1 (cost) → PUPR.",
@@ -159,6 +166,7 @@ PRODUCT_TO_BP = FlowTemplate(
     name="Products: Infor → Brightpearl",
     entity="product", source=INFOR, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
+    natural_key="ITNO",
     lookups={"brands": {"OUTDOOR": 4, "APPAREL": 2, "HOME": 5, "TOOLS": 3}},
     description="Items changed in M3 (LstItmByItm with LMTS) create/update Brightpearl "
                 "products; SAPR/PUPR go to the retail (2) and cost (1) price lists.",
@@ -294,10 +302,10 @@ INVENTORY_TO_INFOR = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-infor",),
-    lookups={"warehouses": WAREHOUSES, "infor_items": {}},
+    lookups={"warehouses": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 (Main) → M3 MAI; the connector posts the "
                 "difference (MMS850MI). Copy the flow per further warehouse. The M3 item is "
-                "found in the infor_items link table (product flow's record links).",
+                "found in the infor_items link table (the product flows' record links).",
     mapping={
         "format_version": 1,
         "name": "Brightpearl product availability → Infor M3 item/warehouse balance",
@@ -306,7 +314,7 @@ INVENTORY_TO_INFOR = FlowTemplate(
         "fields": {
             "WHLO": {"const": "1", "transform": [{"lookup": "warehouses"}]},
             "ITNO": {"from": "productId", "transform": [{"lookup": "infor_items"}],
-                     "comment": "link: product-bp-to-infor (Brightpearl id → ITNO)"},
+                     "comment": "link: the product flows (Brightpearl id → ITNO)"},
             "STQT": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
                      "default": 0},
         },
@@ -319,7 +327,7 @@ INVENTORY_TO_BP = FlowTemplate(
     entity="inventory", source=INFOR, target=BP, trigger="poll", poll_interval_s=300,
     conflict_rule="newest_wins",
     depends_on=("product-infor-to-bp",),
-    lookups={"m3_warehouses": M3_WAREHOUSES, "bp_product_ids": {}},
+    lookups={"m3_warehouses": M3_WAREHOUSES},
     description="M3 balances changed since the last poll (MMS060MI List with LMTS) set the "
                 "Brightpearl on-hand (whole units) of the product the bp_product_ids link "
                 "table names for the SKU.",
@@ -329,7 +337,8 @@ INVENTORY_TO_BP = FlowTemplate(
         "source": {"system": INFOR, "entity": "MMS200MI.ItemWarehouse"},
         "target": {"system": BP, "entity": "stock_level"},
         "fields": {
-            "productId": {"from": "ITNO", "transform": [{"lookup": "bp_product_ids"}]},
+            "productId": {"from": "ITNO", "transform": [{"lookup": "bp_product_ids"}, "to_int"],
+                          "comment": "link: the product flows (M3 ITNO → Brightpearl id)"},
             "sku": "ITNO",
             "warehouseId": {"from": "WHLO", "transform": [{"lookup": "m3_warehouses"}]},
             "onHand": {"from": "STQT", "transform": [
@@ -478,8 +487,7 @@ SHIPMENT = FlowTemplate(
     name="Shipments and invoices: Infor → Brightpearl",
     entity="shipment", source=INFOR, target=BP, trigger="poll", poll_interval_s=300,
     depends_on=("sales-order-bp-to-infor",),
-    lookups={"m3_warehouses": M3_WAREHOUSES, "delivery_methods": DELIVERY_METHODS,
-             "bp_order_ids": {}},
+    lookups={"m3_warehouses": M3_WAREHOUSES, "delivery_methods": DELIVERY_METHODS},
     description="M3 deliveries (MWS410MI, invoiced by OIS350MI) create the Brightpearl "
                 "goods-out note with the tracking number (ETRN) and mark it shipped; the "
                 "Brightpearl order of the M3 order (RIDN) comes from the bp_order_ids link "
@@ -490,7 +498,7 @@ SHIPMENT = FlowTemplate(
         "source": {"system": INFOR, "entity": "MWS410MI.Delivery"},
         "target": {"system": BP, "entity": "goods_out_note"},
         "fields": {
-            "orderId": {"from": "RIDN", "transform": [{"lookup": "bp_order_ids"}],
+            "orderId": {"from": "RIDN", "transform": [{"lookup": "bp_order_ids"}, "to_int"],
                         "comment": "link: sales-order-bp-to-infor (M3 ORNO → Brightpearl id)"},
             "warehouses": {"list": [{"object": {
                 "warehouseId": {"from": "WHLO", "transform": [{"lookup": "m3_warehouses"}]},
@@ -513,6 +521,23 @@ SHIPMENT = FlowTemplate(
     },
 )
 
+# Which record links fill each link table. M3's item number (ITNO) is the id of an item
+# record, so the product flows of both directions link Brightpearl id ↔ ITNO exactly (the SKU
+# upper-cased and cut to 15, as the product flow writes it).
+LINK_TABLES = (
+    LinkTable("infor_items", (
+        LinkSource(PRODUCT_TO_INFOR.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_BP.key, key="target_id", value="source_id"),
+    ), "Brightpearl product id → M3 item number (ITNO)"),
+    LinkTable("bp_product_ids", (
+        LinkSource(PRODUCT_TO_BP.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_INFOR.key, key="target_id", value="source_id"),
+    ), "M3 item number (ITNO) → Brightpearl product id"),
+    LinkTable("bp_order_ids", (
+        LinkSource(SALES_ORDER.key, key="target_id", value="source_id"),
+    ), "M3 customer order number (ORNO) → Brightpearl sales order id"),
+)
+
 TEMPLATE = PairTemplate(
     key="brightpearl-infor",
     name="Brightpearl + Infor",
@@ -522,4 +547,5 @@ TEMPLATE = PairTemplate(
                 "M3 and its GL, two-way master data and stock, M3 shipments back.",
     flows=(SALES_ORDER, PRODUCT_TO_INFOR, PRODUCT_TO_BP, CUSTOMER_TO_INFOR, CUSTOMER_TO_BP,
            INVENTORY_TO_INFOR, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER, CREDIT_NOTE, SHIPMENT),
+    link_tables=LINK_TABLES,
 )

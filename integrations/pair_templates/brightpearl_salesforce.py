@@ -8,10 +8,10 @@ written as ``"Account": {"Brightpearl_Id__c": "202"}`` and Salesforce resolves i
 Salesforce id has to be known in advance. The two things Salesforce cannot resolve that way
 come from tables: the price book of a Brightpearl price list (``sf_price_books``, set up once
 per tenant) and the price book entry of a product (``sf_pricebook_entries``, the record links
-of the price flow). Tables whose name ends in ``_ids`` or ``_entries`` are such link tables: the
-template ships them empty and the pipeline fills them from the record links of the flows in
-``depends_on``; a missing entry fails the record (``on_miss: fail``) instead of writing a
-wrong reference.
+of the price flow). Tables whose name ends in ``_ids`` or ``_entries`` are such link tables:
+``LINK_TABLES`` says which flow's record links fill each, and the pipeline fills them before a
+mapping runs; a missing entry fails the record (``on_miss: fail``) instead of writing a wrong
+reference.
 """
 
 from __future__ import annotations
@@ -19,7 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from integrations.pair_templates._brightpearl_erp import COUNTRY_NAME_ISO3, COUNTRY_NAMES
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 BP = "brightpearl"
 SF = "salesforce"
@@ -367,9 +373,27 @@ CREDIT_NOTE_TO_CASE = _document(
     })
 
 _ACCOUNT_FLOW = "customer-bp-to-sf-account"
+_CUSTOMER_IN_FLOW = "customer-sf-to-bp"
 _PRODUCT_FLOW = "product-bp-to-sf"
 _PRICE_FLOW = "price-bp-to-sf"
 _ORDER_FLOW = "sales-order-bp-to-sf"
+
+# Which record links fill each link table. A won opportunity names its account: accounts made
+# from Brightpearl contacts link account id → contact id directly; a customer created in
+# Salesforce arrives as a contact, whose account id is the natural key of its link (an account
+# with several contacts maps to the Brightpearl contact of one of them).
+LINK_TABLES = (
+    LinkTable("bp_contact_ids", (
+        LinkSource(_ACCOUNT_FLOW, key="target_id", value="source_id"),
+        LinkSource(_CUSTOMER_IN_FLOW, key="natural_key", value="target_id"),
+    ), "Salesforce account id → Brightpearl contact id"),
+    LinkTable("bp_product_ids", (
+        LinkSource(_PRODUCT_FLOW, key="natural_key", value="source_id"),
+    ), "SKU (Product2.ProductCode) → Brightpearl product id"),
+    LinkTable("sf_pricebook_entries", (
+        LinkSource(_PRICE_FLOW, key="source_id", value="target_id"),
+    ), "Brightpearl product id → PricebookEntry id (retail price book)"),
+)
 
 TEMPLATE = PairTemplate(
     key="brightpearl-salesforce",
@@ -397,7 +421,7 @@ TEMPLATE = PairTemplate(
             depends_on=(_ACCOUNT_FLOW,), conflict_rule="newest_wins",
             description="The person, under the account of the same Brightpearl contact."),
         FlowTemplate(
-            key="customer-sf-to-bp", name="Customers: Salesforce contacts → Brightpearl",
+            key=_CUSTOMER_IN_FLOW, name="Customers: Salesforce contacts → Brightpearl",
             entity="customer", source=SF, target=BP, trigger="webhook",
             events=_sf_events("Contact"),
             mapping=CONTACT_TO_CUSTOMER,
@@ -408,7 +432,7 @@ TEMPLATE = PairTemplate(
                 args={"sobject": {"const": "Contact"}, "id": "source.Id",
                       "fields": {"object": {"Brightpearl_Id__c": "target.id"}}},
                 description="Write the new Brightpearl contact id back to the contact."),),
-            conflict_rule="newest_wins",
+            conflict_rule="newest_wins", natural_key="AccountId",
             description="Contacts created or changed in Salesforce (with their account's "
                         "name and type) become Brightpearl customers."),
         FlowTemplate(
@@ -416,14 +440,15 @@ TEMPLATE = PairTemplate(
             entity="product", source=BP, target=SF, trigger="webhook",
             events=("product.created", "product.modified"),
             mapping=PRODUCT_TO_PRODUCT2,
-            lookups={"product_families": PRODUCT_FAMILIES}),
+            lookups={"product_families": PRODUCT_FAMILIES},
+            natural_key="identity.sku"),
         FlowTemplate(
             key=_PRICE_FLOW, name="Prices: Brightpearl retail list → Salesforce price book",
             entity="product", source=BP, target=SF, trigger="webhook",
             events=("product.created", "product.modified.price-modified"),
             mapping=PRODUCT_TO_PRICEBOOK_ENTRY,
             lookups={"sf_price_books": {}},
-            depends_on=(_PRODUCT_FLOW,),
+            depends_on=(_PRODUCT_FLOW,), natural_key="identity.sku",
             description="Set sf_price_books to the Salesforce price book (Pricebook2 id) that "
                         "shows Brightpearl price list 2 before enabling."),
         FlowTemplate(
@@ -441,7 +466,7 @@ TEMPLATE = PairTemplate(
                     "sales-order.modified.shipping-status"),
             mapping=SALES_ORDER_TO_ORDER,
             lookups={"order_statuses": ORDER_STATUSES, "order_types": ORDER_TYPES,
-                     "sf_price_books": {}, "sf_pricebook_entries": {}, **COUNTRY_LOOKUPS},
+                     "sf_price_books": {}, **COUNTRY_LOOKUPS},
             depends_on=(_ACCOUNT_FLOW, _PRICE_FLOW),
             description="Order details, status and fulfilment state for sales and service; "
                         "Brightpearl stays the system of record."),
@@ -451,15 +476,15 @@ TEMPLATE = PairTemplate(
             entity="sales_order", source=SF, target=BP, trigger="webhook",
             events=("Opportunity.updated",),
             mapping=OPPORTUNITY_TO_SALES_ORDER,
-            lookups={"opportunity_stages": OPPORTUNITY_STAGES, "bp_contact_ids": {},
-                     "bp_product_ids": {}, "lead_source_channels": LEAD_SOURCE_CHANNELS,
+            lookups={"opportunity_stages": OPPORTUNITY_STAGES,
+                     "lead_source_channels": LEAD_SOURCE_CHANNELS,
                      "tax_codes": TAX_CODES, "tax_rates": TAX_RATES},
             follow_ups=(FollowUp(
                 action="record_update", system=SF,
                 args={"sobject": {"const": "Opportunity"}, "id": "source.Id",
                       "fields": {"object": {"Brightpearl_Id__c": "target.id"}}},
                 description="Write the Brightpearl order id back to the opportunity."),),
-            depends_on=("customer-sf-to-bp", _PRODUCT_FLOW),
+            depends_on=(_CUSTOMER_IN_FLOW, _PRODUCT_FLOW),
             description="An opportunity reaching Closed Won (with its products) creates the "
                         "Brightpearl sales order that allocates stock."),
         FlowTemplate(
@@ -497,4 +522,5 @@ TEMPLATE = PairTemplate(
             depends_on=(_ACCOUNT_FLOW,),
             description="Returns and credits as closed-loop return cases on the account."),
     ),
+    link_tables=LINK_TABLES,
 )

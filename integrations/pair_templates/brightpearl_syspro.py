@@ -17,7 +17,13 @@ from integrations.pair_templates._brightpearl_erp import (
     full_name,
     iso_date,
 )
-from integrations.pair_templates.base import FlowTemplate, FollowUp, PairTemplate
+from integrations.pair_templates.base import (
+    FlowTemplate,
+    FollowUp,
+    LinkSource,
+    LinkTable,
+    PairTemplate,
+)
 
 BP, SYSPRO = "brightpearl", "syspro"
 
@@ -146,6 +152,7 @@ PRODUCT_TO_SYSPRO = FlowTemplate(
     entity="product", source=BP, target=SYSPRO, trigger="webhook",
     events=("product.created", "product.modified"),
     conflict_rule="newest_wins",
+    natural_key="identity.sku",
     lookups={"warehouses": WAREHOUSES},
     description="INVSST stock code setup; the SKU is the stock code, the retail price list (2) "
                 "the list price.",
@@ -180,6 +187,7 @@ PRODUCT_TO_BP = FlowTemplate(
     name="Products: SYSPRO → Brightpearl",
     entity="product", source=SYSPRO, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
+    natural_key="StockItem.StockCode",
     lookups={"brands": PRODUCT_BRANDS},
     description="Stock codes changed in InvMaster, read with INVQRY: list price → retail list "
                 "(2), unit cost of the stock code's main warehouse → cost list (1).",
@@ -296,10 +304,10 @@ INVENTORY_TO_SYSPRO = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-syspro",),
-    lookups={"warehouses": WAREHOUSES, "syspro_stock_codes": {}},
+    lookups={"warehouses": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 → SYSPRO FG; the connector posts the "
                 "difference as an INVTMA adjustment. Copy the flow per further warehouse. The "
-                "stock code comes from the syspro_stock_codes link table (product flow).",
+                "stock code comes from the syspro_stock_codes link table (product flows).",
     mapping={
         "format_version": 1,
         "name": "Brightpearl product availability → SYSPRO warehouse stock",
@@ -307,7 +315,7 @@ INVENTORY_TO_SYSPRO = FlowTemplate(
         "target": {"system": SYSPRO, "entity": "INVSST"},
         "fields": {
             "StockCode": {"from": "productId", "transform": [{"lookup": "syspro_stock_codes"}],
-                          "comment": "link: product-bp-to-syspro (Brightpearl id → StockCode)"},
+                          "comment": "link: the product flows (Brightpearl id → StockCode)"},
             "Warehouse": {"const": "1", "transform": [{"lookup": "warehouses"}]},
             "QtyOnHand": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
                           "default": 0},
@@ -322,7 +330,7 @@ INVENTORY_TO_BP = FlowTemplate(
     entity="inventory", source=SYSPRO, target=BP, trigger="poll", poll_interval_s=300,
     conflict_rule="newest_wins",
     depends_on=("product-syspro-to-bp",),
-    lookups={"syspro_warehouses": SYSPRO_WAREHOUSES, "bp_product_ids": {}},
+    lookups={"syspro_warehouses": SYSPRO_WAREHOUSES},
     description="InvWarehouse rows changed (goods received, manufacturing) set the Brightpearl "
                 "on-hand of the product with that SKU; warehouses without a Brightpearl "
                 "counterpart (S, spares) fail visibly rather than syncing into the wrong one.",
@@ -332,7 +340,9 @@ INVENTORY_TO_BP = FlowTemplate(
         "source": {"system": SYSPRO, "entity": "INVQRY.WarehouseItem"},
         "target": {"system": BP, "entity": "stock_level"},
         "fields": {
-            "productId": {"from": "StockCode", "transform": [{"lookup": "bp_product_ids"}]},
+            "productId": {"from": "StockCode",
+                          "transform": [{"lookup": "bp_product_ids"}, "to_int"],
+                          "comment": "link: the product flows (StockCode → Brightpearl id)"},
             "sku": "StockCode",
             "warehouseId": {"from": "Warehouse", "transform": [{"lookup": "syspro_warehouses"}]},
             "onHand": {"from": "QtyOnHand", "transform": [
@@ -425,7 +435,7 @@ SHIPMENT = FlowTemplate(
     entity="shipment", source=BP, target=SYSPRO, trigger="webhook",
     events=("goods-out-note.modified.shipped",),
     depends_on=("sales-order-bp-to-syspro",),
-    lookups={"carriers": CARRIERS, "syspro_sales_orders": {}},
+    lookups={"carriers": CARRIERS},
     description="A shipped goods-out note dispatches the SYSPRO order (dispatch note + AR "
                 "invoice): the syspro_sales_orders link table (sales-order flow) names it; "
                 "CustomerPoNumber (= the Brightpearl order id) identifies it as well.",
@@ -446,6 +456,23 @@ SHIPMENT = FlowTemplate(
     },
 )
 
+# Which record links fill each link table. The stock code is the id of a SYSPRO stock item, so
+# the product flows of both directions link Brightpearl id ↔ StockCode exactly (the SKU
+# upper-cased and cut to 30, as the product flow writes it).
+LINK_TABLES = (
+    LinkTable("syspro_stock_codes", (
+        LinkSource(PRODUCT_TO_SYSPRO.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_BP.key, key="target_id", value="source_id"),
+    ), "Brightpearl product id → SYSPRO stock code"),
+    LinkTable("bp_product_ids", (
+        LinkSource(PRODUCT_TO_BP.key, key="source_id", value="target_id"),
+        LinkSource(PRODUCT_TO_SYSPRO.key, key="target_id", value="source_id"),
+    ), "SYSPRO stock code → Brightpearl product id"),
+    LinkTable("syspro_sales_orders", (
+        LinkSource(SALES_ORDER.key, key="source_id", value="target_id"),
+    ), "Brightpearl sales order id → SYSPRO sales order number"),
+)
+
 TEMPLATE = PairTemplate(
     key="brightpearl-syspro",
     name="Brightpearl + SYSPRO",
@@ -455,4 +482,5 @@ TEMPLATE = PairTemplate(
                 "orders and dispatches into SYSPRO; customers, stock codes and stock both ways.",
     flows=(SALES_ORDER, PRODUCT_TO_SYSPRO, PRODUCT_TO_BP, CUSTOMER_TO_SYSPRO, CUSTOMER_TO_BP,
            INVENTORY_TO_SYSPRO, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER, SHIPMENT),
+    link_tables=LINK_TABLES,
 )

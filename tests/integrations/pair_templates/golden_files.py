@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from integrations.mapping import MappingResult, compile_mapping
+from integrations.pair_templates import template_get
 from integrations.pair_templates.base import FlowTemplate
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -22,13 +23,21 @@ def golden_load(pair: str, flow_key: str, kind: str) -> Any:
     return json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
 
 
+def flow_lookups(pair: str, flow: FlowTemplate, *,
+                 links: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
+    """The tables a flow's mapping is compiled with: its own lookups, the pair's link tables
+    (empty unless ``links`` fills them, as the pipeline would from record links)."""
+    empty_links = {table.name: {} for table in template_get(pair).link_tables}
+    return {**empty_links, **flow.lookups, **(links or {})}
+
+
 def golden_apply(pair: str, flow: FlowTemplate, *,
                  links: dict[str, dict[str, Any]] | None = None) -> tuple[MappingResult, Any]:
     """Map the flow's golden source with its default mapping; answer (result, expected).
 
     ``links`` fills link tables (ids of other flows' records) as the pipeline would.
     """
-    mapping = compile_mapping(flow.mapping, lookups={**flow.lookups, **(links or {})})
+    mapping = compile_mapping(flow.mapping, lookups=flow_lookups(pair, flow, links=links))
     return mapping.apply(golden_load(pair, flow.key, "source")), golden_load(
         pair, flow.key, "expected")
 

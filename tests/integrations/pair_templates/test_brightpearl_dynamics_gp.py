@@ -9,7 +9,7 @@ import pytest
 from integrations.mapping import compile_mapping
 from integrations.pair_templates import template_get
 from integrations.pair_templates.brightpearl_dynamics_gp import TEMPLATE
-from tests.integrations.pair_templates.golden_files import golden_apply, golden_load
+from tests.integrations.pair_templates.golden_files import flow_lookups, golden_apply, golden_load
 
 PAIR = "brightpearl-dynamics-gp"
 BP, GP = "brightpearl", "dynamics_gp"
@@ -49,7 +49,7 @@ def test_the_template_is_registered_under_its_key():
 
 def test_every_flow_compiles_with_schema_validation():
     for flow in TEMPLATE.flows:
-        compile_mapping(flow.mapping, lookups=flow.lookups)
+        compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow))
 
 
 def test_the_flows_cover_every_seed_touchpoint_in_every_direction():
@@ -107,7 +107,7 @@ def test_an_awaiting_payment_order_is_a_gp_order():
     order = golden_load(PAIR, flow.key, "source")
     order["orderStatus"] = {"orderStatusId": 3, "name": "Awaiting payment"}
 
-    head = compile_mapping(flow.mapping, lookups=flow.lookups).apply(order).record[
+    head = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order).record[
         "taSopHdrIvcInsert"]
 
     assert (head["SOPTYPE"], head["DOCID"]) == (2, "STDORD")
@@ -117,6 +117,7 @@ def test_a_refund_is_refused_as_a_cash_receipt_naming_the_amount():
     flow = TEMPLATE.flow("payment-bp-to-dynamics-gp")
     refund = {**golden_load(PAIR, flow.key, "source"), "paymentType": "PAYMENT"}
 
-    problems = compile_mapping(flow.mapping, lookups=flow.lookups).apply(refund).problems
+    mapping = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow))
+    problems = mapping.apply(refund).problems
 
     assert [problem.target_path for problem in problems] == ["ORTRXAMT"]

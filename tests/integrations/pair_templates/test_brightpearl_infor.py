@@ -11,6 +11,7 @@ from integrations.pair_templates import template_get
 from integrations.pair_templates.brightpearl_infor import TEMPLATE
 from tests.integrations.pair_templates.golden_files import (
     flow_directions,
+    flow_lookups,
     golden_apply,
     golden_load,
 )
@@ -47,7 +48,7 @@ def test_the_template_is_registered_under_its_key():
 
 def test_every_flow_compiles_with_schema_validation():
     for flow in TEMPLATE.flows:
-        compile_mapping(flow.mapping, lookups=flow.lookups)
+        compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow))
 
 
 def test_the_flows_cover_every_seed_touchpoint_in_every_direction():
@@ -88,7 +89,7 @@ def test_an_order_to_a_country_missing_from_the_table_fails_naming_the_address_f
     order = golden_load(PAIR, flow.key, "source")
     order["parties"]["delivery"]["countryIsoCode"] = "ISL"
 
-    problems = compile_mapping(flow.mapping, lookups=flow.lookups).apply(order).problems
+    problems = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order).problems
 
     assert [problem.target_path for problem in problems] == ["Addresses[0].CSCD"]
 
@@ -97,7 +98,7 @@ def test_a_refund_reverses_the_payment_voucher():
     flow = TEMPLATE.flow("payment-bp-to-infor")
     refund = {**golden_load(PAIR, flow.key, "source"), "paymentType": "PAYMENT"}
 
-    record = compile_mapping(flow.mapping, lookups=flow.lookups).apply(refund).record
+    record = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(refund).record
 
     assert [line["ACAM"] for line in record["Lines"]] == [Decimal("-491.26"), Decimal("491.26")]
 

@@ -10,7 +10,11 @@ from integrations.mapping import MappingResult, compile_mapping
 from integrations.pair_templates import template_get
 from integrations.pair_templates.base import FlowTemplate
 from integrations.pair_templates.brightpearl_salesforce import TEMPLATE
-from tests.integrations.pair_templates.golden_files import flow_directions, golden_load
+from tests.integrations.pair_templates.golden_files import (
+    flow_directions,
+    flow_lookups,
+    golden_load,
+)
 
 PAIR = "brightpearl-salesforce"
 BP, SF = "brightpearl", "salesforce"
@@ -55,7 +59,7 @@ TENANT_TABLES: dict[str, dict[str, dict[str, Any]]] = {
 
 
 def _apply(flow: FlowTemplate, source: Any = None) -> MappingResult:
-    lookups = {**flow.lookups, **TENANT_TABLES.get(flow.key, {})}
+    lookups = flow_lookups(PAIR, flow, links=TENANT_TABLES.get(flow.key))
     record = golden_load(PAIR, flow.key, "source") if source is None else source
     return compile_mapping(flow.mapping, lookups=lookups).apply(record)
 
@@ -66,7 +70,7 @@ def test_the_template_is_registered_under_its_key():
 
 def test_every_flow_compiles_with_schema_validation():
     for flow in TEMPLATE.flows:
-        compile_mapping(flow.mapping, lookups=flow.lookups)
+        compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow))
 
 
 def test_the_flows_cover_every_seed_touchpoint_in_every_direction():

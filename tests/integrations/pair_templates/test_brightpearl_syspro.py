@@ -9,6 +9,7 @@ from integrations.pair_templates import template_get
 from integrations.pair_templates.brightpearl_syspro import TEMPLATE
 from tests.integrations.pair_templates.golden_files import (
     flow_directions,
+    flow_lookups,
     golden_apply,
     golden_load,
 )
@@ -45,7 +46,7 @@ def test_the_template_is_registered_under_its_key():
 
 def test_every_flow_compiles_with_schema_validation():
     for flow in TEMPLATE.flows:
-        compile_mapping(flow.mapping, lookups=flow.lookups)
+        compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow))
 
 
 def test_the_flows_cover_every_seed_touchpoint_in_every_direction():
@@ -86,7 +87,7 @@ def test_an_order_without_shipping_rows_sends_no_freight_line():
     order = golden_load(PAIR, flow.key, "source")
     order["orderRows"] = {k: row for k, row in order["orderRows"].items() if row["productId"]}
 
-    record = compile_mapping(flow.mapping, lookups=flow.lookups).apply(order).record
+    record = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order).record
 
     assert "FreightLine" not in record["OrderDetails"]
     assert len(record["OrderDetails"]["StockLine"]) == 3
@@ -97,6 +98,6 @@ def test_a_purchase_order_from_an_unmapped_supplier_fails_naming_the_supplier_fi
     order = golden_load(PAIR, flow.key, "source")
     order["parties"]["supplier"]["contactId"] = 999
 
-    problems = compile_mapping(flow.mapping, lookups=flow.lookups).apply(order).problems
+    problems = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order).problems
 
     assert [problem.target_path for problem in problems] == ["OrderHeader.Supplier"]
