@@ -7,6 +7,7 @@ its session.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import signal
 import time
@@ -14,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
-from django.db import connection
+from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -32,7 +34,28 @@ class PeriodicJob:
 # Each job's actor must be idempotent: a new leader runs every job once when it takes over.
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("billing.tasks.subscription_periods_advance_task", every_seconds=3600),
+    PeriodicJob("integrations.tasks.events_sweep_all_task", every_seconds=60),
 )
+POLLS_PER_TICK = 2000
+
+
+def polls_enqueue_due(*, now: dt.datetime | None = None, limit: int = POLLS_PER_TICK) -> int:
+    """Enqueue every due poll and move its next run on: one indexed query for due rows, so a
+    tick costs O(due flows) however many tenants there are."""
+    from integrations.tasks import flow_poll_task
+    from tenants.models import PollSchedule
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(PollSchedule.objects.select_for_update(skip_locked=True)
+                   .filter(next_run_at__lte=now).select_related("tenant")
+                   .order_by("next_run_at")[:limit])
+        for row in due:
+            flow_poll_task.send_with_options(args=(row.flow_id,),
+                                             tenant_schema=row.tenant.schema_name)
+            row.next_run_at = now + dt.timedelta(seconds=row.interval_s)
+        PollSchedule.objects.bulk_update(due, ["next_run_at"])
+    return len(due)
 
 
 class Scheduler:
@@ -42,8 +65,10 @@ class Scheduler:
         jobs: tuple[PeriodicJob, ...] = PERIODIC_JOBS,
         tick_seconds: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        polls: bool = True,
     ) -> None:
         self.jobs = jobs
+        self.polls = polls
         self.tick_seconds = tick_seconds
         self.clock = clock
         self.next_run: dict[str, float] = {}
@@ -66,6 +91,10 @@ class Scheduler:
             return []
         now = self.clock()
         sent = []
+        if self.polls:
+            polled = polls_enqueue_due()
+            if polled:
+                sent.append(f"{polled} due polls")
         for job in self.jobs:
             if self.next_run.get(job.actor_path, 0.0) <= now:
                 import_string(job.actor_path).send()

@@ -5,8 +5,11 @@ from django.urls import path
 
 from accounts import views as account_views
 from integrations.views import connections as connection_views
+from integrations.views.webhooks import webhook_receive
 
 urlpatterns = [
+    path("api/v1/webhooks/<slug:system>/<int:connection_id>/", webhook_receive,
+         name="webhook_receive"),
     path("", account_views.home, name="home"),
     path(
         "login/",

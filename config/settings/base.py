@@ -191,11 +191,13 @@ OAUTH_APPS = {
         "client_secret": env.str("SALESFORCE_CLIENT_SECRET", default="sf-demo-consumer-secret"),
     },
 }
+# How external systems reach a tenant's webhooks: {slug} and {base} are filled in.
+TENANT_URL_TEMPLATE = env.str("TENANT_URL_TEMPLATE", default="http://{slug}.{base}:8000")
 # OAuth callbacks land on the public domain (one redirect URI to register with each vendor).
 OAUTH_CALLBACK_PATH = "/oauth/callback/"
 
 # --- Scheduler ----------------------------------------------------------------------------------
-SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=5.0)
+SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=2.0)
 
 LOGGING = {
     "version": 1,

@@ -41,6 +41,7 @@ from integrations.connectors.errors import (
     ConfigurationError,
     ConnectorError,
     NotFound,
+    NothingToSync,
     RateLimited,
     TransientError,
     ValidationFailed,
@@ -112,6 +113,7 @@ class BigCommerceConnector(Connector):
     rate_limit: ClassVar[RateLimit | None] = RateLimit(requests=STANDARD_LIMIT, period_s=30)
     entities: ClassVar[tuple[str, ...]] = (
         "sales_order", "product", "customer", "inventory", "shipment", "credit_note",
+        "payment",
     )
 
     def __init__(self, config: ConnectionConfig, **kwargs: Any) -> None:
@@ -218,6 +220,8 @@ class BigCommerceConnector(Connector):
     def get(self, entity: str, external_id: str) -> dict[str, Any]:
         if entity == "sales_order":
             return self.order_get(external_id)
+        if entity == "payment":
+            return self.payment_get(external_id)
         if entity == "shipment":
             order_id, shipment_id = _pair(external_id, "shipment")
             record = self.json(self.request("GET", self.v2(
@@ -407,6 +411,16 @@ class BigCommerceConnector(Connector):
 
     def products_update_batch(self, records: list[dict[str, Any]]) -> BatchResult:
         return catalog.products_update_batch(self, records)
+
+    def payment_get(self, order_id: str | int) -> dict[str, Any]:
+        """The order's settled payment: its latest successful purchase or capture.
+
+        Order events carry the order id; the payment is read from its transactions."""
+        settled = [t for t in self.transactions_list(order_id)
+                   if t.get("event") in ("purchase", "capture") and t.get("status") == "ok"]
+        if not settled:
+            raise NothingToSync(f"Order {order_id} has no settled payment yet.", system=SYSTEM)
+        return max(settled, key=lambda t: (str(t.get("date_created") or ""), t.get("id") or 0))
 
     def transactions_list(self, order_id: str | int) -> list[dict[str, Any]]:
         """The order's payment transactions (purchase, capture, refund, …)."""

@@ -53,26 +53,26 @@ def webhook_parse(*, headers: Mapping[str, str], body: bytes) -> list[WebhookEve
         return []
     kind, action = parts[1], "/".join(parts[2:])
     record_id = str(data["id"])
+    # The event type is the scope itself ("store/order/created"): flows subscribe by scope.
     if kind == "order" and action == "refund/created":
         refund_id = data.get("refund_id") or (data.get("refund") or {}).get("refund_id")
         if refund_id is None:
-            return [WebhookEvent("sales_order", record_id, "refunded", occurred)]
-        return [WebhookEvent("credit_note", f"{record_id}/{refund_id}", "created", occurred)]
+            return [WebhookEvent("sales_order", record_id, scope, occurred)]
+        return [WebhookEvent("credit_note", f"{record_id}/{refund_id}", scope, occurred)]
     if kind == "order":
-        return [WebhookEvent("sales_order", record_id, action, occurred)]
+        return [WebhookEvent("sales_order", record_id, scope, occurred)]
     if kind in ("product", "sku") and action.startswith("inventory/"):
         # Stock is read per product (``get("inventory", product_id)``), variants included.
         product_id = (data.get("inventory") or {}).get("product_id", data["id"])
-        return [WebhookEvent("inventory", str(product_id), "updated", occurred)]
+        return [WebhookEvent("inventory", str(product_id), scope, occurred)]
     if kind == "product":
-        return [WebhookEvent("product", record_id, action, occurred)]
+        return [WebhookEvent("product", record_id, scope, occurred)]
     if kind == "customer":
-        return [WebhookEvent("customer", record_id, action.replace("address/", "address_"),
-                             occurred)]
+        return [WebhookEvent("customer", record_id, scope, occurred)]
     if kind == "shipment":
         order_id = data.get("orderId") or data.get("order_id")
         external_id = f"{order_id}/{record_id}" if order_id is not None else record_id
-        return [WebhookEvent("shipment", external_id, action, occurred)]
+        return [WebhookEvent("shipment", external_id, scope, occurred)]
     return []
 
 

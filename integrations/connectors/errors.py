@@ -70,3 +70,7 @@ class NotFound(ConnectorError):
 
 class ConfigurationError(ConnectorError):
     """The connection itself is set up wrongly: a missing credential, a bad base URL."""
+
+
+class NothingToSync(ConnectorError):
+    """The event points at something with nothing to write yet (an order not paid yet)."""

@@ -25,7 +25,7 @@ from integrations.mapping.problems import (
 )
 from integrations.mapping.schema import compile_schema
 from integrations.mapping.schemas import schema_get, schema_list
-from integrations.mapping.transforms import TRANSFORM_NAMES
+from integrations.mapping.transforms import TRANSFORM_NAMES, LiveTable
 
 # The spelling; shadows the builtin only inside ``mapping.compile``.
 compile = compile_mapping
@@ -35,6 +35,7 @@ __all__ = [
     "TRANSFORM_NAMES",
     "CompiledMapping",
     "DocumentProblem",
+    "LiveTable",
     "MappingDocumentError",
     "MappingResult",
     "Problem",

@@ -7,7 +7,7 @@ instead of failing every conversion after it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -28,6 +28,25 @@ from integrations.mapping.values import (
     to_text,
     type_name,
 )
+
+
+class LiveTable(Mapping[str, Any]):
+    """A lookup table the engine reads at apply time instead of copying at compile time.
+
+    Subclasses implement ``get(key, default)`` over some store; ``__getitem__``, ``__iter__``
+    and ``__len__`` may be slow (they are only used for messages and inspection).
+    """
+
+    def get(self, key: str, default: Any = None) -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        missing = object()
+        value = self.get(key, missing)
+        if value is missing:
+            raise KeyError(key)
+        return value
+
 
 Step = Callable[[Any], Any]
 _NO_STEP: Step = lambda value: value  # noqa: E731 - placeholder returned after a document error
@@ -274,7 +293,12 @@ def _lookup(args: dict[str, Any], where: str, ctx: CompileContext) -> Step:
             ctx.error(where, "lookup",
                       f"lookup table {show(name)} was not supplied (have: {known})")
             return _NO_STEP
-        table = {str(k): literal(v) for k, v in supplied.items()}
+        if isinstance(supplied, LiveTable):
+            # Read per record (link tables backed by a store that grows while the compiled
+            # mapping is cached); keys and values are text.
+            table = supplied  # type: ignore[assignment]
+        else:
+            table = {str(k): literal(v) for k, v in supplied.items()}
         label = f"lookup table {name!r}"
     else:
         inline = args["map"]

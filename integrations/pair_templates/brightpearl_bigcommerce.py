@@ -115,21 +115,21 @@ ORDER_TO_SALES_ORDER = _document(
         "placedOn": {"from": "date_created", "transform": [{"date": {"from": RFC2822}}]},
         "orderStatus": {"object": {"orderStatusId": {
             "from": "status_id", "transform": [{"lookup": {"table": "order_statuses",
-                                                           "default": 2}}]}}},
+                                                           "default": 2}}, "to_int"]}}},
         "warehouseId": {"from": "channel_id",
                         "transform": [{"lookup": {"table": "channel_warehouses",
-                                                  "default": 1}}]},
+                                                  "default": 1}}, "to_int"]},
         "currency": {"object": {"code": {"from": "currency_code", "required": True}}},
         "parties": {"object": {"customer": {"object": {
             "contactId": _link("customer_id", "bp_contact_ids")}}}},
         "assignment": {"object": {"channelId": {
             "from": "channel_id", "transform": [{"lookup": {"table": "channels",
-                                                            "default": 1}}]}}},
+                                                            "default": 1}}, "to_int"]}}},
         "delivery": {"object": {
             "address": _bp_address("shipping_addresses[0]."),
             "shippingMethodId": {"from": "shipping_addresses[0].shipping_method",
                                  "transform": [{"lookup": {"table": "shipping_methods",
-                                                           "on_miss": "null"}}]},
+                                                           "on_miss": "null"}}, "to_int"]},
         }},
         "rows": {"each": _LINES,
                  "where": {"any": [_IS_PRODUCT, {"from": "cost_ex_tax", "gt": 0}]},
@@ -184,7 +184,7 @@ REFUND_TO_SALES_CREDIT = _document(
         "orderStatus": {"object": {"orderStatusId": {"const": 21}}},
         "warehouseId": {"from": "channel_id",
                         "transform": [{"lookup": {"table": "channel_warehouses",
-                                                  "default": 1}}]},
+                                                  "default": 1}}, "to_int"]},
         "currency": {"object": {"code": {"from": "currency_code", "required": True}}},
         "parties": {"object": {"customer": {"object": {
             "contactId": _link("customer_id", "bp_contact_ids")}}}},
@@ -227,7 +227,8 @@ CUSTOMER_TO_CONTACT = _document(
         "relationshipToAccount": {"object": {"isCustomer": True}},
         "financialDetails": {"object": {"priceListId": {
             "from": "customer_group_id",
-            "transform": [{"lookup": {"table": "customer_group_price_lists", "default": 2}}]}}},
+            "transform": [{"lookup": {"table": "customer_group_price_lists", "default": 2}},
+                          "to_int"]}}},
         "postalAddresses": {"when": [{"if": {"from": "addresses[0]", "exists": True}, "then": {
             "object": {kind: {"object": {
                 "addressFullName": {"concat": ["addresses[0].first_name",
@@ -301,9 +302,9 @@ PRODUCT_TO_PRODUCT = _document(
         "categories": {"aggregate": "list", "over": "salesChannels[0].categories",
                        "of": {"from": "categoryCode",
                               "transform": [{"lookup": {"table": "categories",
-                                                        "on_miss": "fail"}}]}},
+                                                        "on_miss": "fail"}}, "to_int"]}},
         "brand_id": {"from": "brandId", "transform": [{"lookup": {"table": "brands",
-                                                                  "on_miss": "null"}}]},
+                                                                  "on_miss": "null"}}, "to_int"]},
         "upc": {"from": "identity.upc", "transform": [{"truncate": 32}]},
         "gtin": {"coalesce": ["identity.ean", "identity.barcode"]},
         "mpn": "identity.mpn",
@@ -320,8 +321,8 @@ AVAILABILITY_TO_ADJUSTMENT = _document(
                    "sep": " "},
         # What each warehouse can still sell (on hand - allocated) sets that location's level.
         "items": {"each": "warehouses", "fields": {
-            "location_id": {"from": "$key", "transform": [{"lookup": {"table": "locations",
-                                                                      "on_miss": "fail"}}]},
+            "location_id": {"from": "$key", "transform": [
+                {"lookup": {"table": "locations", "on_miss": "fail"}}, "to_int"]},
             "product_id": _link("$root.productId", "bc_product_ids"),
             "quantity": {"from": "inStock", "transform": ["to_int"], "required": True},
         }},

@@ -182,7 +182,7 @@ SALES_ORDER = FlowTemplate(
     mapping=_sop_document(
         name="Brightpearl sales order → Dynamics GP SOP order",
         sop_type={"from": "orderStatus.orderStatusId",
-                  "transform": [{"lookup": {"table": "sop_types", "default": 2}}]},
+                  "transform": [{"lookup": {"table": "sop_types", "default": 2}}, "to_int"]},
         doc_id={"from": "orderStatus.orderStatusId",
                 "transform": [{"lookup": {"table": "sop_types", "default": 2}},
                               {"lookup": {"map": SOP_DOC_IDS}}]},
@@ -279,7 +279,7 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "ITMCLSCD",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}],
+                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
                         "default": 1},
             "identity": {"object": {
                 "sku": {"from": "ITEMNMBR", "transform": ["trim"], "required": True},
@@ -435,7 +435,8 @@ INVENTORY_TO_BP = FlowTemplate(
                           "transform": ["trim", {"lookup": "bp_product_ids"}, "to_int"],
                           "comment": "link: the product flows (ITEMNMBR → Brightpearl id)"},
             "sku": {"from": "ITEMNMBR", "transform": ["trim"]},
-            "warehouseId": {"from": "LOCNCODE", "transform": ["trim", {"lookup": "gp_sites"}]},
+            "warehouseId": {"from": "LOCNCODE",
+                            "transform": ["trim", {"lookup": "gp_sites"}, "to_int"]},
             "onHand": {"from": "QTYONHND", "transform": [
                 {"to_decimal": {"places": 0, "rounding": "down"}}, "to_int"]},
             "reason": {"concat": [{"const": "Dynamics GP quantity, site"}, "LOCNCODE"],
@@ -470,7 +471,7 @@ PAYMENT = FlowTemplate(
             "GLPOSTDT": iso_date("paymentDate"),
             "BACHNUMB": {"const": "BP-RECEIPTS"},
             "CSHRCTYP": {"from": "paymentMethodCode", "transform": [
-                {"lookup": {"table": "receipt_types", "default": 0}}]},
+                {"lookup": {"table": "receipt_types", "default": 0}}, "to_int"]},
             "CHEKBKID": {"from": "paymentMethodCode", "transform": [
                 {"lookup": {"table": "checkbooks", "default": "FIRST BANK"}}]},
             "CHEKNMBR": _text("transactionRef", 20),

@@ -177,7 +177,7 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "ITGR",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}],
+                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
                         "default": 1,
                         "comment": "M3 item group → Brightpearl brand; brand 1 otherwise"},
             "identity": {"object": {
@@ -340,7 +340,7 @@ INVENTORY_TO_BP = FlowTemplate(
             "productId": {"from": "ITNO", "transform": [{"lookup": "bp_product_ids"}, "to_int"],
                           "comment": "link: the product flows (M3 ITNO → Brightpearl id)"},
             "sku": "ITNO",
-            "warehouseId": {"from": "WHLO", "transform": [{"lookup": "m3_warehouses"}]},
+            "warehouseId": {"from": "WHLO", "transform": [{"lookup": "m3_warehouses"}, "to_int"]},
             "onHand": {"from": "STQT", "transform": [
                 {"to_decimal": {"places": 0, "rounding": "down"}}, "to_int"]},
             "reason": {"concat": [{"const": "Infor M3 balance"}, "WHLO"], "sep": " "},
@@ -501,12 +501,13 @@ SHIPMENT = FlowTemplate(
             "orderId": {"from": "RIDN", "transform": [{"lookup": "bp_order_ids"}, "to_int"],
                         "comment": "link: sales-order-bp-to-infor (M3 ORNO → Brightpearl id)"},
             "warehouses": {"list": [{"object": {
-                "warehouseId": {"from": "WHLO", "transform": [{"lookup": "m3_warehouses"}]},
+                "warehouseId": {"from": "WHLO",
+                                "transform": [{"lookup": "m3_warehouses"}, "to_int"]},
             }}]},
             "shipping": {"object": {
                 "reference": "ETRN",
                 "shippingMethodId": {"from": "MODL", "transform": [
-                    {"lookup": {"table": "delivery_methods", "on_miss": "null"}}]},
+                    {"lookup": {"table": "delivery_methods", "on_miss": "null"}}, "to_int"]},
             }},
             "shipped": {"when": [{"if": {"from": "PGRS", "eq": "90"}, "then": {"const": True}}],
                         "else": {"const": False}},

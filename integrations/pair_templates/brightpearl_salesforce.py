@@ -148,7 +148,7 @@ CONTACT_TO_CUSTOMER = _document(
         "relationshipToAccount": {"object": {"isCustomer": True}},
         "financialDetails": {"object": {"priceListId": {
             "from": "Account.Type",
-            "transform": [{"lookup": {"table": "price_lists", "default": 2}}]}}},
+            "transform": [{"lookup": {"table": "price_lists", "default": 2}}, "to_int"]}}},
         "postalAddresses": {"object": {"DEF": _bp_address("Mailing"),
                                        "BIL": _bp_address("Mailing"),
                                        "DEL": _bp_address("Mailing")}},
@@ -253,7 +253,7 @@ OPPORTUNITY_TO_SALES_ORDER = _document(
         "placedOn": {"from": "CloseDate", "required": True},
         "orderStatus": {"object": {"orderStatusId": {
             "from": "StageName", "transform": [{"lookup": {"table": "opportunity_stages",
-                                                           "on_miss": "fail"}}]}}},
+                                                           "on_miss": "fail"}}, "to_int"]}}},
         # Only multi-currency orgs have CurrencyIsoCode; otherwise Brightpearl's base currency.
         "currency": {"when": [{"if": {"from": "CurrencyIsoCode", "exists": True},
                                "then": {"object": {"code": "CurrencyIsoCode"}}}]},
@@ -265,7 +265,7 @@ OPPORTUNITY_TO_SALES_ORDER = _document(
             "transform": ["to_int"], "required": True}}}}},
         "assignment": {"object": {"channelId": {
             "from": "LeadSource", "transform": [{"lookup": {"table": "lead_source_channels",
-                                                            "default": 3}}]}}},
+                                                            "default": 3}}, "to_int"]}}},
         "rows": {"each": "OpportunityLineItems.records", "fields": {
             "productId": {"coalesce": [
                 "PricebookEntry.Product2.Brightpearl_Id__c",

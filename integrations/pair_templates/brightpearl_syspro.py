@@ -198,7 +198,7 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "StockItem.ProductClass",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}],
+                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
                         "default": 1},
             "identity": {"object": {
                 "sku": {"from": "StockItem.StockCode", "required": True},
@@ -344,7 +344,8 @@ INVENTORY_TO_BP = FlowTemplate(
                           "transform": [{"lookup": "bp_product_ids"}, "to_int"],
                           "comment": "link: the product flows (StockCode → Brightpearl id)"},
             "sku": "StockCode",
-            "warehouseId": {"from": "Warehouse", "transform": [{"lookup": "syspro_warehouses"}]},
+            "warehouseId": {"from": "Warehouse",
+                            "transform": [{"lookup": "syspro_warehouses"}, "to_int"]},
             "onHand": {"from": "QtyOnHand", "transform": [
                 {"to_decimal": {"places": 0, "rounding": "down"}}, "to_int"]},
             "reason": {"concat": [{"const": "SYSPRO stock, warehouse"}, "Warehouse"], "sep": " "},

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
+from collections.abc import Mapping as Mapping_
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,8 +17,11 @@ from integrations.models import LookupEntry, LookupTable, Mapping, MappingVersio
 from integrations.selectors import lookup_tables_as_dict
 
 
-def _check(document: Any) -> dict[str, Any]:
-    problems = validate_document(document, lookups=lookup_tables_as_dict())
+def _check(document: Any, *, live_tables: Iterable[str] = ()) -> dict[str, Any]:
+    """Validate against the tenant's lookup tables plus link tables that are filled at run
+    time (their contents are unknown now; only their names matter)."""
+    lookups = {**{name: {} for name in live_tables}, **lookup_tables_as_dict()}
+    problems = validate_document(document, lookups=lookups)
     if problems:
         raise ValidationError({"document": [str(p) for p in problems]})
     return document
@@ -30,22 +35,28 @@ def _sides(document: dict[str, Any]) -> dict[str, str]:
 
 @transaction.atomic
 def mapping_create(*, name: str, document: dict[str, Any], created_by: str = "",
-                   comment: str = "", description: str = "") -> Mapping:
+                   comment: str = "", description: str = "",
+                   live_tables: Iterable[str] = ()) -> Mapping:
     if Mapping.objects.filter(name=name).exists():
         raise ValidationError({"name": [f"A mapping called {name!r} exists already."]})
-    _check(document)
+    _check(document, live_tables=live_tables)
     mapping = Mapping.objects.create(name=name, description=description, **_sides(document))
     mapping_version_create(mapping=mapping, document=document, created_by=created_by,
-                           comment=comment or "First version")
+                           comment=comment or "First version", live_tables=live_tables)
     mapping.refresh_from_db()
     return mapping
 
 
 @transaction.atomic
 def mapping_version_create(*, mapping: Mapping, document: dict[str, Any], created_by: str = "",
-                           comment: str = "") -> MappingVersion:
+                           comment: str = "", live_tables: Iterable[str] = ()) -> MappingVersion:
     """Save ``document`` as the next version and make it current."""
-    _check(document)
+    from integrations.services.runtime import link_table_names
+
+    names = set(live_tables)
+    for flow in mapping.flows.select_related("pair"):
+        names |= link_table_names(flow)
+    _check(document, live_tables=names)
     locked = Mapping.objects.select_for_update().get(pk=mapping.pk)
     number = (locked.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = MappingVersion.objects.create(mapping=locked, number=number, document=document,
@@ -103,10 +114,12 @@ class PreviewResult:
     problems: list[dict[str, str]]
 
 
-def mapping_preview(*, document: dict[str, Any], sample: Any) -> PreviewResult:
+def mapping_preview(*, document: dict[str, Any], sample: Any,
+                    live_tables: Mapping_[str, Any] | None = None) -> PreviewResult:
     """Run a document on a sample source record without writing anywhere."""
     try:
-        compiled = compile_mapping(document, lookups=lookup_tables_as_dict())
+        compiled = compile_mapping(document, lookups={**(live_tables or {}),
+                                                      **lookup_tables_as_dict()})
     except MappingDocumentError as exc:
         return PreviewResult(None, [{"target_path": p.where, "source_path": "",
                                      "kind": p.rule, "message": p.message}

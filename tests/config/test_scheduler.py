@@ -23,7 +23,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def scheduler(db, clock):
-    scheduler = Scheduler(jobs=(PeriodicJob(JOB, every_seconds=60),), clock=clock)
+    scheduler = Scheduler(jobs=(PeriodicJob(JOB, every_seconds=60),), clock=clock, polls=False)
     yield scheduler
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock_all()")
@@ -44,7 +44,7 @@ def test_only_one_scheduler_leads_at_a_time(scheduler):
     def second_scheduler() -> None:
         # Another thread has its own database session, like another scheduler process.
         try:
-            outcome["sent"] = Scheduler(jobs=scheduler.jobs).tick()
+            outcome["sent"] = Scheduler(jobs=scheduler.jobs, polls=False).tick()
         finally:
             connection.close()
 

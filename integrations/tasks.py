@@ -1,0 +1,53 @@
+"""Dramatiq actors. The tenant schema is set from the message by config.dramatiq."""
+
+from __future__ import annotations
+
+import dramatiq
+
+from integrations.models import Flow
+from integrations.services import circuit
+from integrations.services.alerts import alert_deliver
+from integrations.services.events import events_sweep
+from integrations.services.polling import flow_poll
+from integrations.services.sync import event_process
+
+
+# Retries are scheduled by the pipeline itself (with the system's wait and a dead letter at
+# the end), so the broker never retries an event on its own.
+@dramatiq.actor(queue_name="sync", max_retries=0, time_limit=300_000)
+def event_process_task(event_id: int) -> None:
+    event_process(event_id=event_id)
+
+
+@dramatiq.actor(queue_name="poll", max_retries=3, time_limit=600_000)
+def flow_poll_task(flow_id: int) -> None:
+    flow = Flow.objects.select_related("pair__brightpearl", "pair__partner").filter(
+        pk=flow_id).first()
+    if flow is not None and flow.is_running:
+        flow_poll(flow=flow)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def events_sweep_task() -> None:
+    events_sweep()
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def events_sweep_all_task() -> None:
+    """Fan out one sweep per active tenant (a cheap indexed query in each)."""
+    from tenants.selectors import tenant_list_active
+
+    for tenant in tenant_list_active():
+        events_sweep_task.send_with_options(tenant_schema=tenant.schema_name)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=0)
+def connection_probe_task(connection_id: int) -> None:
+    circuit.connection_probe(connection_id=connection_id)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=5, min_backoff=10_000)
+def alert_deliver_task(alert_id: int) -> None:
+    alert_deliver(alert_id=alert_id)
+
+
