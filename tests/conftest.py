@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -33,16 +34,30 @@ def inside(tenant: Tenant) -> Iterator[Tenant]:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker) -> Iterator[dict[str, Tenant]]:
+def django_db_setup(
+    request: pytest.FixtureRequest, django_test_environment: None, django_db_blocker: Any,
+    django_db_keepdb: bool, django_db_createdb: bool, django_db_modify_db_settings: None,
+) -> Iterator[dict[str, Tenant]]:
+    """The test database, always: pytest-django creates it only when a collected test is
+    marked django_db, and tests that span processes (committed tenants) are not. Without
+    this, a run of only those would use the development database."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    keepdb = django_db_keepdb and not django_db_createdb
     with django_db_blocker.unblock():
+        db_cfg = setup_databases(verbosity=request.config.option.verbose, interactive=False,
+                                 aliases={"default"}, keepdb=keepdb)
         public_tenant_ensure(domain=settings.BASE_DOMAIN)
         tenants = {
-            slug: tenant_create(name=f"{slug.title()} Retail", slug=slug,
-                                owner_email=f"owner@{slug}.example.com",
-                                owner_password=TEST_PASSWORD)
+            slug: Tenant.objects.filter(slug=slug).first() or tenant_create(
+                name=f"{slug.title()} Retail", slug=slug,
+                owner_email=f"owner@{slug}.example.com", owner_password=TEST_PASSWORD)
             for slug in ("alpha", "beta")
         }
     yield tenants
+    if not keepdb:
+        with django_db_blocker.unblock():
+            teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture

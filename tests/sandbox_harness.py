@@ -188,6 +188,14 @@ def control(sandbox_url: str) -> Iterator[SandboxControl]:
         ctl.clear_faults()
 
 
+@pytest.fixture(scope="module")
+def new_account_module(sandbox_url: str) -> Iterator[Callable[..., dict[str, Any]]]:
+    """``new_account`` for module-scoped fixtures (one account shared by a module's tests)."""
+    with httpx.Client(base_url=sandbox_url, timeout=30) as client:
+        control = SandboxControl(client)
+        yield lambda system, **kwargs: control.create_account(system, None, **kwargs)
+
+
 @pytest.fixture
 def new_account(control: SandboxControl) -> Callable[..., dict[str, Any]]:
     """Factory: ``new_account(system, seed=None, credentials=None)`` → the created account."""

@@ -156,3 +156,14 @@ def pair_webhooks_register(*, pair: IntegrationPair) -> WebhookRegistration:
             else:
                 outcome.registered.append(event)
     return outcome
+
+
+def flow_run_now(*, flow: Flow) -> None:
+    """Poll the flow's source now instead of at its next scheduled time."""
+    from integrations.tasks import flow_poll_task
+
+    if flow.trigger not in (Flow.Trigger.POLL, Flow.Trigger.SCHEDULE):
+        raise ValidationError(f"{flow.name!r} is triggered by webhooks; there is nothing to "
+                              "poll. Replay its dead letters or backfill it instead.")
+    transaction.on_commit(lambda: flow_poll_task.send_with_options(
+        args=(flow.pk,), tenant_schema=db.schema_name))
