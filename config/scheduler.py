@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -34,7 +35,8 @@ class PeriodicJob:
 # Each job's actor must be idempotent: a new leader runs every job once when it takes over.
 PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("billing.tasks.subscription_periods_advance_task", every_seconds=3600),
-    PeriodicJob("integrations.tasks.events_sweep_all_task", every_seconds=60),
+    PeriodicJob("integrations.tasks.events_sweep_all_task",
+                every_seconds=settings.EVENT_SWEEP_SECONDS),
 )
 POLLS_PER_TICK = 2000
 

@@ -106,6 +106,10 @@ DATABASES["default"]["HOST"] = unquote(DATABASES["default"].get("HOST", ""))
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
+# Issue `SET search_path` once per connection and schema switch, not before every cursor:
+# django-tenants clears it on set_tenant/set_schema, rollback and close. Halves the statements
+# of the webhook ingest and the sync pipeline (measured in bench/, see docs/benchmarks.md).
+TENANT_LIMIT_SET_CALLS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Dramatiq -----------------------------------------------------------------------------------
@@ -195,6 +199,12 @@ OAUTH_APPS = {
 TENANT_URL_TEMPLATE = env.str("TENANT_URL_TEMPLATE", default="http://{slug}.{base}:8000")
 # OAuth callbacks land on the public domain (one redirect URI to register with each vendor).
 OAUTH_CALLBACK_PATH = "/oauth/callback/"
+
+# How long a worker holds an event before another may take it over (it died): longer than any
+# one pipeline run, whose every external call has a timeout.
+EVENT_LEASE_SECONDS = env.int("EVENT_LEASE_SECONDS", default=600)
+# How often stuck or due events are swept back onto the queue.
+EVENT_SWEEP_SECONDS = env.int("EVENT_SWEEP_SECONDS", default=60)
 
 # --- Scheduler ----------------------------------------------------------------------------------
 SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=2.0)

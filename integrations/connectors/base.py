@@ -118,6 +118,14 @@ class Connector:
         """One cheap authenticated call; raises a classified error on failure."""
         raise NotImplementedError
 
+    def find_existing(self, entity: str, record: dict[str, Any]) -> str | None:
+        """The id of a record an earlier, interrupted write already created, found by the
+        reference the record carries; None when there is none or the system cannot tell.
+
+        Asked before creating when an earlier attempt may have written without recording it
+        (a worker killed mid-write), so a retry updates instead of duplicating."""
+        return None
+
     # --- events pushed by the system (webhooks) ---------------------------------------------
     @classmethod
     def webhook_parse(cls, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:

@@ -8,7 +8,8 @@ token was revoked or the app uninstalled, and a person must reconnect.
 Ids: orders, products and customers use BigCommerce's own ids; ``inventory`` is read per
 product id; shipments and refunds only exist below an order, so their ids are
 ``"{order_id}/{shipment_id}"`` and ``"{order_id}/{refund_id}"`` (records listed or written
-carry that form as ``external_id``). Catalog, inventory and customer operations live in
+carry that form as ``external_id``); a credit note read by id is the refunded order with its
+``refund``. Catalog, inventory and customer operations live in
 ``bigcommerce_catalog``; webhook payloads in ``bigcommerce_webhooks``.
 """
 
@@ -231,7 +232,11 @@ class BigCommerceConnector(Connector):
             order_id, refund_id = _pair(external_id, "refund")
             for refund in self.refunds_list(order_id):
                 if str(refund["id"]) == refund_id:
-                    return {**refund, "external_id": external_id}
+                    # A credit note is the refunded order: its lines carry what was refunded
+                    # (``quantity_refunded``) with SKU and prices; the refund itself rides
+                    # along.
+                    return {**self.order_get(order_id), "refund": refund,
+                            "external_id": external_id}
             raise NotFound(f"Refund {refund_id} of order {order_id} not found.", system=SYSTEM)
         if entity in catalog.ENTITIES:
             return catalog.get(self, entity, external_id)

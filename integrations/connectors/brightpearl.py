@@ -52,6 +52,7 @@ __all__ = ["CREDENTIAL_FIELDS", "BrightpearlConnector"]
 
 ORDER_TYPES = {"sales_order": "SO", "credit_note": "SC", "purchase_order": "PO"}
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
+DEFAULT_PER_MINUTE = 200  # Brightpearl's standard limit per account and developer
 # Below this many requests left in the rolling minute, every worker waits for the window.
 NEARLY_SPENT = 2
 THROTTLE_WORDS = ("too many requests", "throttl")
@@ -60,7 +61,7 @@ _FIELD_IN_MESSAGE = re.compile(r"^([a-z][A-Za-z0-9_.\[\]]*) (?:is|are|must|needs
 
 class BrightpearlConnector(BrightpearlWrites, Connector):
     system = "brightpearl"
-    rate_limit = RateLimit(requests=200, period_s=60)
+    rate_limit = RateLimit(requests=DEFAULT_PER_MINUTE, period_s=60)
     entities = ("sales_order", "credit_note", "purchase_order", "product", "customer",
                 "supplier", "inventory", "shipment", "payment", "journal", "warehouse")
 
@@ -103,6 +104,13 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
     @staticmethod
     def budget_key(config: ConnectionConfig) -> str:
         return auth.budget_key(config)
+
+    @classmethod
+    def rate_limit_for(cls, config: ConnectionConfig) -> RateLimit:
+        """200 requests a minute unless the connection says Brightpearl raised the account's
+        limit (setting ``requests_per_minute``), as BigCommerce and Salesforce plans do."""
+        per_minute = int(config.settings.get("requests_per_minute") or DEFAULT_PER_MINUTE)
+        return RateLimit(requests=per_minute, period_s=60)
 
     # --- auth ---------------------------------------------------------------------------------
     @property
@@ -243,7 +251,17 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             self._attach_addresses(records)
         elif entity == "product":
             self._attach_prices(records)
+        elif entity == "payment":
+            self._attach_orders(records)
         return records
+
+    def _attach_orders(self, payments: list[dict[str, Any]]) -> None:
+        """Each payment gets its ``order`` (one extra call for them all): a customer payment
+        alone does not name the customer, and the ERP templates map it from the order."""
+        orders = {int(o["id"]): o for o in self.get_many(
+            "sales_order", {int(p["orderId"]) for p in payments if p.get("orderId")})}
+        for payment in payments:
+            payment["order"] = orders.get(int(payment.get("orderId") or 0))
 
     def _attach_addresses(self, contacts: list[dict[str, Any]]) -> None:
         """Each contact gets ``postalAddresses{DEF,BIL,DEL}`` (one extra call for them all)."""
@@ -341,6 +359,22 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
 
     def nominal_codes(self) -> list[dict[str, Any]]:
         return self.call("GET", "accounting-service/nominal-code") or []
+
+    def find_existing(self, entity: str, record: dict[str, Any]) -> str | None:
+        """Orders by the reference we write (customerRef), products by SKU."""
+        if entity in ("sales_order", "credit_note", "purchase_order") and record.get("reference"):
+            rows, _ = self.search("order-service/order-search",
+                                  filters={"customerRef": str(record["reference"]),
+                                           "orderTypeCode": str(record.get("orderTypeCode") or
+                                                                ORDER_TYPES[entity])},
+                                  page_size=5)
+            return str(rows[0]["orderId"]) if rows else None
+        sku = (record.get("identity") or {}).get("sku") if entity == "product" else None
+        if sku:
+            rows, _ = self.search("product-service/product-search", filters={"SKU": str(sku)},
+                                  page_size=5)
+            return str(rows[0]["productId"]) if rows else None
+        return None
 
     # --- webhooks -----------------------------------------------------------------------------
     def webhook_register(self, *, event: str, url: str, secret: str) -> str:

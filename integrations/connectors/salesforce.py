@@ -69,6 +69,8 @@ __all__ = ["CREDENTIAL_FIELDS", "SalesforceConnector", "soql_literal"]
 SYSTEM = "salesforce"
 DEFAULT_API_VERSION = "v60.0"
 DEFAULT_EXTERNAL_ID_FIELD = "ExternalID__c"
+# Upsert keys used when a record lacks the default one and none is configured.
+FALLBACK_EXTERNAL_ID_FIELDS = ("Brightpearl_Id__c",)
 DEFAULT_DAILY_LIMIT = 100_000  # Enterprise Edition base allowance per 24 h
 LIMIT_WAIT_S = 900.0
 
@@ -189,6 +191,11 @@ class SalesforceConnector(Connector):
         record = self.json(self.request("GET", f"sobjects/{sobject}/{quote(external_id)}"))
         if sobject == "Order":
             record["OrderItems"] = salesforce_orders.order_items(self, record["Id"])
+        if sobject == "Contact" and record.get("AccountId"):
+            # Mappings read the contact's account (``Account.Name``, ``Account.Type``) as
+            # SOQL would give it; REST returns only the id.
+            record["Account"] = self.json(self.request(
+                "GET", f"sobjects/Account/{quote(str(record['AccountId']))}"))
         return record
 
     def list_changed(self, entity: str, *, since: datetime | None,
@@ -222,6 +229,11 @@ class SalesforceConnector(Connector):
             self.request("PATCH", f"sobjects/{sobject}/{quote(external_id)}", json=body)
             return WriteResult(external_id, created=False)
         field = self.external_id_field(sobject)
+        if field not in body and not self._external_id_configured(sobject):
+            # Records from Brightpearl carry its id in the org's unique external id field;
+            # upsert on it so another flow writing the same record (stock onto Product2)
+            # updates it instead of creating a second one.
+            field = next((f for f in FALLBACK_EXTERNAL_ID_FIELDS if f in body), field)
         value = body.pop(field, None)
         if value in (None, ""):
             created = self.json(self.request("POST", f"sobjects/{sobject}", json=body))
@@ -234,6 +246,17 @@ class SalesforceConnector(Connector):
             return WriteResult(str(found["Id"]), created=False)
         answer = self.json(response)
         return WriteResult(str(answer["id"]), created=response.status_code == 201)
+
+    def _external_id_configured(self, sobject: str) -> bool:
+        settings = self.config.settings
+        return bool((settings.get("external_id_fields") or {}).get(sobject)
+                    or settings.get("external_id_field"))
+
+    def record_update(self, sobject: str, id: str, fields: dict[str, Any]) -> None:
+        """Follow-up: write fields onto a record by Id (e.g. the Brightpearl id back onto
+        the contact or opportunity that was synced)."""
+        self.request("PATCH", f"sobjects/{self.sobject(sobject)}/{quote(str(id))}",
+                     json=dict(fields))
 
     def delete(self, entity: str, external_id: str) -> None:
         self.request("DELETE", f"sobjects/{self.sobject(entity)}/{quote(external_id)}")
@@ -374,6 +397,11 @@ def classify(status: int, body: Any) -> ConnectorError:
         return PermissionDenied(message or "The user lacks a permission.", **common)
     if status == 404 or code in NOT_FOUND_CODES:
         return NotFound(message or "Not found.", **common)
+    if code == "INVALID_FIELD" and message.startswith("Foreign key external ID") and (
+            "not found" in message):
+        # A parent named by external id is not there yet (its own flow has not written it):
+        # worth retrying, unlike a malformed record.
+        return NotFound(message, **common)
     if code in TRANSIENT_CODES or status >= 500:
         return TransientError(message or "Salesforce had a temporary failure.", **common)
     return ValidationFailed(message or "Salesforce refused the request.", field=field,

@@ -77,8 +77,9 @@ def outbound_records(body: bytes) -> list[tuple[str, dict[str, Any]]]:
 
 def outbound_parse(body: bytes, entity_for: dict[str, str]) -> list[WebhookEvent]:
     """Notifications → events; ``entity_for`` maps sObject names to our entity names (others
-    keep their sObject name). The message does not say created or updated: the record's
-    ``CreatedDate`` equal to its ``LastModifiedDate`` means created; without them, "changed"."""
+    keep their sObject name); event types are ``<sObject>.created|updated|changed``. The message
+    does not say created or updated: the record's ``CreatedDate`` equal to its
+    ``LastModifiedDate`` means created; without them, "changed"."""
     events = []
     for kind, fields in outbound_records(body):
         record_id = fields.get("Id")
@@ -89,6 +90,7 @@ def outbound_parse(body: bytes, entity_for: dict[str, str]) -> list[WebhookEvent
             event = "created" if created == modified else "updated"
         else:
             event = "changed"
-        events.append(WebhookEvent(entity_for.get(kind, kind), record_id, event,
+        # Named "<sObject>.created|updated", as flows subscribe to them.
+        events.append(WebhookEvent(entity_for.get(kind, kind), record_id, f"{kind}.{event}",
                                    modified or None))
     return events

@@ -104,7 +104,7 @@ _TAX_CODE = {"when": [{"if": {"any": [{"from": _TAX, "eq": 0}, {"from": _NET, "e
                        "then": {"const": "T0"}}],
              "else": {"calc": "mul", "args": [{"calc": "div", "args": [_TAX, _NET]}, 100],
                       "transform": [{"round": 0}, "to_string",
-                                    {"lookup": {"table": "tax_codes", "on_miss": "fail"}}]}}
+                                    {"lookup": {"table": "bc_tax_codes", "on_miss": "fail"}}]}}
 
 ORDER_TO_SALES_ORDER = _document(
     "BigCommerce order -> Brightpearl sales order", BC, "v2.order", BP, "order", {
@@ -114,7 +114,7 @@ ORDER_TO_SALES_ORDER = _document(
         "externalRef": {"concat": [{"const": "BC"}, "id"], "sep": "-"},
         "placedOn": {"from": "date_created", "transform": [{"date": {"from": RFC2822}}]},
         "orderStatus": {"object": {"orderStatusId": {
-            "from": "status_id", "transform": [{"lookup": {"table": "order_statuses",
+            "from": "status_id", "transform": [{"lookup": {"table": "bc_order_statuses",
                                                            "default": 2}}, "to_int"]}}},
         "warehouseId": {"from": "channel_id",
                         "transform": [{"lookup": {"table": "channel_warehouses",
@@ -163,7 +163,7 @@ TRANSACTION_TO_PAYMENT = _document(
                                         {"concat": [{"const": "BC-TXN"}, "id"], "sep": "-"}],
                            "transform": [{"truncate": 64}]},
         "paymentMethodCode": {"from": "method", "transform": [
-            {"lookup": {"table": "payment_methods", "on_miss": "fail"}}]},
+            {"lookup": {"table": "bc_payment_methods", "on_miss": "fail"}}]},
         "paymentType": {"from": "event", "transform": [
             {"lookup": {"table": "payment_types", "on_miss": "fail"}}]},
         "orderId": _link("order_id", "bp_order_ids"),
@@ -198,7 +198,7 @@ REFUND_TO_SALES_CREDIT = _document(
                             "else": {"calc": "mul", "args": [
                                 {"calc": "div", "args": ["price_tax", "price_ex_tax"]}, 100],
                                 "transform": [{"round": 0}, "to_string",
-                                              {"lookup": {"table": "tax_codes",
+                                              {"lookup": {"table": "bc_tax_codes",
                                                           "on_miss": "fail"}}]}},
                 "rowNet": {"object": {"value": {
                     "calc": "mul", "args": ["price_ex_tax", "quantity_refunded"],
@@ -337,7 +337,7 @@ GOODS_OUT_NOTE_TO_SHIPMENT = _document(
         "order_id": _link("orderId", "bc_order_ids"),
         "tracking_number": {"from": "shipping.reference", "transform": [{"truncate": 50}]},
         "tracking_carrier": {"from": "shipping.shippingMethodId",
-                             "transform": [{"lookup": {"table": "carriers",
+                             "transform": [{"lookup": {"table": "bc_carriers",
                                                        "on_miss": "null"}}]},
         "shipping_method": {"from": "shipping.shippingMethodId",
                             "transform": [{"lookup": {"table": "shipping_method_names",
@@ -385,9 +385,9 @@ TEMPLATE = PairTemplate(
             entity="sales_order", source=BC, target=BP, trigger="webhook",
             events=("store/order/created",),
             mapping=ORDER_TO_SALES_ORDER,
-            lookups={"order_statuses": ORDER_STATUSES, "channels": CHANNELS,
+            lookups={"bc_order_statuses": ORDER_STATUSES, "channels": CHANNELS,
                      "channel_warehouses": CHANNEL_WAREHOUSES,
-                     "shipping_methods": SHIPPING_METHODS, "tax_codes": TAX_CODES,
+                     "shipping_methods": SHIPPING_METHODS, "bc_tax_codes": TAX_CODES,
                      **COUNTRY_LOOKUPS},
             follow_ups=(FollowUp(
                 action="order_status_set", system=BC,
@@ -403,7 +403,7 @@ TEMPLATE = PairTemplate(
             entity="payment", source=BC, target=BP, trigger="webhook",
             events=("store/order/created", "store/order/statusUpdated"),
             mapping=TRANSACTION_TO_PAYMENT,
-            lookups={"payment_methods": PAYMENT_METHODS, "payment_types": PAYMENT_TYPES},
+            lookups={"bc_payment_methods": PAYMENT_METHODS, "payment_types": PAYMENT_TYPES},
             depends_on=(_ORDER_FLOW,),
             description="Each captured transaction of the order as a Brightpearl customer "
                         "payment (which sets the order's payment status)."),
@@ -413,7 +413,7 @@ TEMPLATE = PairTemplate(
             entity="credit_note", source=BC, target=BP, trigger="webhook",
             events=("store/order/refund/created",),
             mapping=REFUND_TO_SALES_CREDIT,
-            lookups={"tax_codes": TAX_CODES, "channel_warehouses": CHANNEL_WAREHOUSES},
+            lookups={"bc_tax_codes": TAX_CODES, "channel_warehouses": CHANNEL_WAREHOUSES},
             depends_on=(_ORDER_FLOW,),
             description="The refunded quantities of the order's lines as one sales credit."),
         FlowTemplate(
@@ -452,7 +452,7 @@ TEMPLATE = PairTemplate(
             entity="shipment", source=BP, target=BC, trigger="webhook",
             events=("goods-out-note.modified.shipped",),
             mapping=GOODS_OUT_NOTE_TO_SHIPMENT,
-            lookups={"carriers": CARRIERS, "shipping_method_names": SHIPPING_METHOD_NAMES},
+            lookups={"bc_carriers": CARRIERS, "shipping_method_names": SHIPPING_METHOD_NAMES},
             depends_on=(_ORDER_FLOW,),
             description="Tracking onto the order; BigCommerce marks it (partially) shipped and "
                         "emails the customer."),

@@ -97,10 +97,12 @@ def _sop_document(*, sop_type: dict[str, Any], doc_id: dict[str, Any],
         "CSTPONBR": _text("reference", 20),
         "DOCDATE": {**iso_date(doc_date), "required": True},
         "ReqShipDate": iso_date("delivery.deliveryDate"),
-        "LOCNCODE": {"from": "warehouseId", "transform": [{"lookup": "warehouses"}]},
+        "LOCNCODE": {"from": "warehouseId", "transform": [{"lookup": "gp_site_codes"}]},
         "SHIPMTHD": {"from": "delivery.shippingMethodId",
-                     "transform": [{"lookup": {"table": "shipping_methods", "on_miss": "null"}}]},
-        "CURNCYID": {"from": "currency.orderCurrencyCode", "transform": [{"lookup": "currencies"}]},
+                     "transform": [{"lookup": {"table": "gp_shipping_methods",
+                                              "on_miss": "null"}}]},
+        "CURNCYID": {"from": "currency.orderCurrencyCode",
+                     "transform": [{"lookup": "gp_currencies"}]},
         "ShipToName": _text("parties.delivery.addressFullName", 64),
         **_address("parties.delivery"),
         "PHNUMBR1": _text("parties.delivery.telephone", 21),
@@ -139,7 +141,8 @@ def _sop_document(*, sop_type: dict[str, Any], doc_id: dict[str, Any],
                              "comment": "net of discount, so UNITPRCE × QUANTITY = XTNDPRCE"},
                 "XTNDPRCE": line_value,
                 "TAXAMNT": {"from": "rowValue.rowTax.value", "transform": [{"round": 2}]},
-                "LOCNCODE": {"from": "$root.warehouseId", "transform": [{"lookup": "warehouses"}]},
+                "LOCNCODE": {"from": "$root.warehouseId",
+                             "transform": [{"lookup": "gp_site_codes"}]},
                 "ACTNUMST": {"from": "nominalCode", "transform": [
                     {"lookup": {"table": "sales_accounts", "on_miss": "null"}}]},
             }},
@@ -157,8 +160,8 @@ def _in_line(spec: dict[str, Any]) -> dict[str, Any]:
     return spec
 
 
-SOP_LOOKUPS = {"warehouses": WAREHOUSES, "currencies": CURRENCIES, "sop_types": SOP_TYPES,
-               "sales_accounts": SALES_ACCOUNTS, "shipping_methods": SHIPPING_METHODS,
+SOP_LOOKUPS = {"gp_site_codes": WAREHOUSES, "gp_currencies": CURRENCIES, "sop_types": SOP_TYPES,
+               "sales_accounts": SALES_ACCOUNTS, "gp_shipping_methods": SHIPPING_METHODS,
                "sales_channels": SALES_CHANNELS, "country_names": COUNTRY_NAMES}
 
 SALES_ORDER = FlowTemplate(
@@ -269,7 +272,7 @@ PRODUCT_TO_BP = FlowTemplate(
     entity="product", source=GP, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
     natural_key="ITEMNMBR",
-    lookups={"brands": ITEM_CLASS_BRANDS},
+    lookups={"gp_brands": ITEM_CLASS_BRANDS},
     description="GP items changed since the last poll → Brightpearl products; list price → "
                 "retail list (2), current cost → cost list (1).",
     mapping={
@@ -279,7 +282,8 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "ITMCLSCD",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
+                        "transform": [{"lookup": {"table": "gp_brands",
+                                                 "on_miss": "null"}}, "to_int"],
                         "default": 1},
             "identity": {"object": {
                 "sku": {"from": "ITEMNMBR", "transform": ["trim"], "required": True},
@@ -313,7 +317,7 @@ CUSTOMER_TO_GP = FlowTemplate(
     events=("contact.created", "contact.modified"),
     conflict_rule="newest_wins",
     lookups={"country_names": COUNTRY_NAMES, "countries_iso2": COUNTRY_ISO2,
-             "currencies": CONTACT_CURRENCIES, "payment_terms": PAYMENT_TERMS,
+             "gp_contact_currencies": CONTACT_CURRENCIES, "payment_terms": PAYMENT_TERMS,
              "sales_channels": SALES_CHANNELS},
     description="taUpdateCreateCustomerRcd (CUSTNMBR ≤ 15: BP + contact id) from the contact "
                 "and its billing address; credit limit and terms from its financial details.",
@@ -337,7 +341,7 @@ CUSTOMER_TO_GP = FlowTemplate(
             "PHNUMBR1": _text("communication.telephones.PRI", 21),
             "INET1": "communication.emails.PRI.email",
             "CURNCYID": {"from": "financialDetails.currencyId", "transform": [
-                {"lookup": {"table": "currencies", "on_miss": "null"}}]},
+                {"lookup": {"table": "gp_contact_currencies", "on_miss": "null"}}]},
             "PYMTRMID": {"from": "financialDetails.creditTermDays", "transform": [
                 {"lookup": {"table": "payment_terms", "default": "Net 30"}}]},
             "CRLMTTYP": {"when": [{"if": {"from": "financialDetails.creditLimit", "gt": 0},
@@ -396,7 +400,7 @@ INVENTORY_TO_GP = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-dynamics-gp",),
-    lookups={"warehouses": WAREHOUSES},
+    lookups={"gp_site_codes": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 → GP site MAIN (IV00102); the connector "
                 "posts the difference as an inventory adjustment. Copy per further warehouse. "
                 "The item comes from the gp_item_numbers link table (product flows).",
@@ -408,7 +412,7 @@ INVENTORY_TO_GP = FlowTemplate(
         "fields": {
             "ITEMNMBR": {"from": "productId", "transform": [{"lookup": "gp_item_numbers"}, "trim"],
                          "comment": "link: the product flows (Brightpearl id → item)"},
-            "LOCNCODE": {"const": "1", "transform": [{"lookup": "warehouses"}]},
+            "LOCNCODE": {"const": "1", "transform": [{"lookup": "gp_site_codes"}]},
             "QTYONHND": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
                          "default": 0},
             "ATYALLOC": {"from": 'warehouses."1".allocated', "transform": ["to_decimal"]},
@@ -451,7 +455,7 @@ PAYMENT = FlowTemplate(
     entity="payment", source=BP, target=GP, trigger="poll", poll_interval_s=300,
     depends_on=("sales-order-bp-to-dynamics-gp",),
     lookups={"receipt_types": RECEIPT_TYPES, "card_ids": CARD_IDS, "checkbooks": CHECKBOOKS,
-             "currencies": CURRENCIES},
+             "gp_currencies": CURRENCIES},
     description="Customer receipts (polled: Brightpearl has no payment event) → GP cash "
                 "receipts: payment method → receipt type, card id and checkbook. Refunds "
                 "(paymentType PAYMENT) are refused with a problem: GP records them as "
@@ -477,7 +481,7 @@ PAYMENT = FlowTemplate(
             "CHEKNMBR": _text("transactionRef", 20),
             "CRCARDID": {"from": "paymentMethodCode", "transform": [
                 {"lookup": {"table": "card_ids", "on_miss": "null"}}]},
-            "CURNCYID": {"from": "currencyCode", "transform": [{"lookup": "currencies"}]},
+            "CURNCYID": {"from": "currencyCode", "transform": [{"lookup": "gp_currencies"}]},
             "TRXDSCRN": {"concat": [{"const": "Order"}, "order.reference"], "sep": " ",
                          "transform": [{"truncate": 30}]},
         },
@@ -490,7 +494,7 @@ PURCHASE_ORDER = FlowTemplate(
     entity="purchase_order", source=BP, target=GP, trigger="webhook",
     events=("purchase-order.created",),
     depends_on=("supplier-bp-to-dynamics-gp", "product-bp-to-dynamics-gp"),
-    lookups={"warehouses": WAREHOUSES, "currencies": CURRENCIES},
+    lookups={"gp_site_codes": WAREHOUSES, "gp_currencies": CURRENCIES},
     description="POPTransactionType: the vendor is the one the supplier flow created (BP + "
                 "contact id); lines at the order's site.",
     mapping={
@@ -506,7 +510,7 @@ PURCHASE_ORDER = FlowTemplate(
                 "DOCDATE": iso_date("placedOn"),
                 "PRMDATE": iso_date("delivery.deliveryDate"),
                 "CURNCYID": {"from": "currency.orderCurrencyCode",
-                             "transform": [{"lookup": "currencies"}]},
+                             "transform": [{"lookup": "gp_currencies"}]},
                 "SUBTOTAL": {"aggregate": "sum", "over": "orderRows", "where": IS_PRODUCT_ROW,
                              "of": {"from": "rowValue.rowNet.value",
                                     "transform": [{"round": 2}]}},
@@ -515,7 +519,8 @@ PURCHASE_ORDER = FlowTemplate(
                 "POTYPE": {"const": 1},
                 "PONUMBER": {"concat": [{"const": "BP"}, "$root.id"], "sep": ""},
                 "VENDORID": customer_number("$root.parties.supplier.contactId"),
-                "LOCNCODE": {"from": "$root.warehouseId", "transform": [{"lookup": "warehouses"}]},
+                "LOCNCODE": {"from": "$root.warehouseId",
+                             "transform": [{"lookup": "gp_site_codes"}]},
                 "ITEMNMBR": {"from": "productSku", "transform": ["upper", {"truncate": 30}],
                              "required": True},
                 "QUANTITY": {"from": "quantity.magnitude", "transform": ["to_decimal"]},
@@ -533,7 +538,7 @@ SUPPLIER = FlowTemplate(
     entity="supplier", source=BP, target=GP, trigger="webhook",
     events=("contact.created", "contact.modified"),
     lookups={"country_names": COUNTRY_NAMES, "countries_iso2": COUNTRY_ISO2,
-             "currencies": CONTACT_CURRENCIES, "payment_terms": PAYMENT_TERMS},
+             "gp_contact_currencies": CONTACT_CURRENCIES, "payment_terms": PAYMENT_TERMS},
     description="Supplier contacts (relationshipToAccount.isSupplier) → GP vendors "
                 "(VENDORID: BP + contact id), so purchase orders find their vendor.",
     mapping={
@@ -556,7 +561,7 @@ SUPPLIER = FlowTemplate(
                       "transform": [{"lookup": "countries_iso2"}]},
             "PHNUMBR1": _text("communication.telephones.PRI", 21),
             "CURNCYID": {"from": "financialDetails.currencyId", "transform": [
-                {"lookup": {"table": "currencies", "on_miss": "null"}}]},
+                {"lookup": {"table": "gp_contact_currencies", "on_miss": "null"}}]},
             "PYMTRMID": {"from": "financialDetails.creditTermDays", "transform": [
                 {"lookup": {"table": "payment_terms", "default": "Net 30"}}]},
             "INET1": "communication.emails.PRI.email",

@@ -65,7 +65,7 @@ SALES_ORDER = FlowTemplate(
     entity="sales_order", source=BP, target=INFOR, trigger="webhook",
     events=("sales-order.created",),
     depends_on=("customer-bp-to-infor", "product-bp-to-infor"),
-    lookups={"warehouses": WAREHOUSES, "order_types": ORDER_TYPES,
+    lookups={"infor_warehouses": WAREHOUSES, "infor_order_types": ORDER_TYPES,
              "sales_channels": SALES_CHANNELS, "countries_iso2": COUNTRY_ISO2},
     follow_ups=(FollowUp(
         action="order_status_set", system=BP,
@@ -84,9 +84,9 @@ SALES_ORDER = FlowTemplate(
         "fields": {
             "CUNO": customer_number("parties.customer.contactId"),
             "ORTP": {"from": "assignment.current.channelId",
-                     "transform": [{"lookup": {"table": "order_types", "default": "A01"}}]},
+                     "transform": [{"lookup": {"table": "infor_order_types", "default": "A01"}}]},
             "FACI": {"const": "A01"},
-            "WHLO": {"from": "warehouseId", "transform": [{"lookup": "warehouses"}]},
+            "WHLO": {"from": "warehouseId", "transform": [{"lookup": "infor_warehouses"}]},
             "CUOR": {"from": "id", "transform": ["to_string"], "required": True,
                      "comment": "orderId → OrderID: the key M3 retries are matched on"},
             "YREF": {"from": "reference", "transform": [{"truncate": 30}]},
@@ -113,7 +113,8 @@ SALES_ORDER = FlowTemplate(
                          "transform": [{"to_decimal": {"places": 4}}]},
                 "DIP1": {"from": "discountPercentage",
                          "transform": [{"to_decimal": {"places": 2}}]},
-                "WHLO": {"from": "$root.warehouseId", "transform": [{"lookup": "warehouses"}]},
+                "WHLO": {"from": "$root.warehouseId",
+                         "transform": [{"lookup": "infor_warehouses"}]},
                 "DWDT": _m3_date("$root.delivery.deliveryDate"),
             }},
             "Addresses": {"list": [_address(1, "delivery"), _address(3, "billing")]},
@@ -167,7 +168,7 @@ PRODUCT_TO_BP = FlowTemplate(
     entity="product", source=INFOR, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
     natural_key="ITNO",
-    lookups={"brands": {"OUTDOOR": 4, "APPAREL": 2, "HOME": 5, "TOOLS": 3}},
+    lookups={"infor_brands": {"OUTDOOR": 4, "APPAREL": 2, "HOME": 5, "TOOLS": 3}},
     description="Items changed in M3 (LstItmByItm with LMTS) create/update Brightpearl "
                 "products; SAPR/PUPR go to the retail (2) and cost (1) price lists.",
     mapping={
@@ -177,7 +178,8 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "ITGR",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
+                        "transform": [{"lookup": {"table": "infor_brands",
+                                                 "on_miss": "null"}}, "to_int"],
                         "default": 1,
                         "comment": "M3 item group → Brightpearl brand; brand 1 otherwise"},
             "identity": {"object": {
@@ -213,7 +215,7 @@ CUSTOMER_TO_INFOR = FlowTemplate(
     entity="customer", source=BP, target=INFOR, trigger="webhook",
     events=("contact.created", "contact.modified"),
     conflict_rule="newest_wins",
-    lookups={"countries_iso2": COUNTRY_ISO2, "currencies": CURRENCIES,
+    lookups={"countries_iso2": COUNTRY_ISO2, "infor_currencies": CURRENCIES,
              "sales_channels": SALES_CHANNELS},
     description="CRS610MI Add/ChgBasicData from the contact and its default (DEF) address; "
                 "firstName + lastName → CUNM unless the contact is an organisation.",
@@ -247,7 +249,7 @@ CUSTOMER_TO_INFOR = FlowTemplate(
             "EMAL": {"from": "communication.emails.PRI.email", "transform": [{"truncate": 60}]},
             "YREF": {**full_name(), "transform": [{"truncate": 30}]},
             "CUCD": {"from": "financialDetails.currencyId",
-                     "transform": [{"lookup": {"table": "currencies", "on_miss": "null"}}]},
+                     "transform": [{"lookup": {"table": "infor_currencies", "on_miss": "null"}}]},
             "UCA1": {"from": "assignment.current.channelId",
                      "transform": [{"lookup": {"table": "sales_channels", "default": "OTHER"}}]},
         },
@@ -302,7 +304,7 @@ INVENTORY_TO_INFOR = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-infor",),
-    lookups={"warehouses": WAREHOUSES},
+    lookups={"infor_warehouses": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 (Main) → M3 MAI; the connector posts the "
                 "difference (MMS850MI). Copy the flow per further warehouse. The M3 item is "
                 "found in the infor_items link table (the product flows' record links).",
@@ -312,7 +314,7 @@ INVENTORY_TO_INFOR = FlowTemplate(
         "source": {"system": BP, "entity": "product-availability"},
         "target": {"system": INFOR, "entity": "MMS200MI.ItemWarehouse"},
         "fields": {
-            "WHLO": {"const": "1", "transform": [{"lookup": "warehouses"}]},
+            "WHLO": {"const": "1", "transform": [{"lookup": "infor_warehouses"}]},
             "ITNO": {"from": "productId", "transform": [{"lookup": "infor_items"}],
                      "comment": "link: the product flows (Brightpearl id → ITNO)"},
             "STQT": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
@@ -400,7 +402,7 @@ PURCHASE_ORDER = FlowTemplate(
     entity="purchase_order", source=BP, target=INFOR, trigger="webhook",
     events=("purchase-order.created",),
     depends_on=("product-bp-to-infor",),
-    lookups={"warehouses": WAREHOUSES, "suppliers": SUPPLIERS},
+    lookups={"infor_warehouses": WAREHOUSES, "infor_suppliers": SUPPLIERS},
     description="PPS200MI AddHead + AddLine. Suppliers are kept in M3: the suppliers table "
                 "names the M3 supplier of each Brightpearl supplier contact (a missing one "
                 "fails the order with the contact id).",
@@ -411,8 +413,9 @@ PURCHASE_ORDER = FlowTemplate(
         "target": {"system": INFOR, "entity": "PPS200MI.PurchaseOrder"},
         "fields": {
             "FACI": {"const": "A01"},
-            "WHLO": {"from": "warehouseId", "transform": [{"lookup": "warehouses"}]},
-            "SUNO": {"from": "parties.supplier.contactId", "transform": [{"lookup": "suppliers"}]},
+            "WHLO": {"from": "warehouseId", "transform": [{"lookup": "infor_warehouses"}]},
+            "SUNO": {"from": "parties.supplier.contactId",
+                     "transform": [{"lookup": "infor_suppliers"}]},
             "ORTY": {"const": "P10"},
             "PUDT": _m3_date("placedOn"),
             "DWDT": {"coalesce": [_m3_date("delivery.deliveryDate"), _m3_date("placedOn")]},

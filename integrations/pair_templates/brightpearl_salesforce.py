@@ -215,7 +215,7 @@ SALES_ORDER_TO_ORDER = _document(
             {"if": {"from": "shippingStatusCode", "eq": "PSS"},
              "then": {"const": "Partially Fulfilled"}},
         ], "else": {"from": "orderStatus.orderStatusId",
-                    "transform": [{"lookup": {"table": "order_statuses",
+                    "transform": [{"lookup": {"table": "sf_order_statuses",
                                               "default": "Activated"}}]}},
         "Pricebook2Id": {"from": "priceListId", "transform": [{"lookup": "sf_price_books"}]},
         "OrderReferenceNumber": "reference",
@@ -276,7 +276,7 @@ OPPORTUNITY_TO_SALES_ORDER = _document(
                                                   "transform": [{"round": 4}]}}},
             "rowValue": {"object": {
                 "taxCode": {"from": "$root.Account.BillingCountry",
-                            "transform": [{"lookup": {"table": "tax_codes",
+                            "transform": [{"lookup": {"table": "sf_tax_codes",
                                                       "default": "T20"}}]},
                 "rowNet": {"object": {"value": {"from": "TotalPrice",
                                                 "transform": [{"round": 4}]}}},
@@ -299,7 +299,7 @@ GOODS_OUT_NOTE_TO_SHIPMENT = _document(
         "Order__r": _by_bp_id("orderId"),
         "Tracking_Number__c": {"from": "shipping.reference", "transform": [{"truncate": 100}]},
         "Carrier__c": {"from": "shipping.shippingMethodId",
-                       "transform": [{"lookup": {"table": "carriers", "on_miss": "null"}}]},
+                       "transform": [{"lookup": {"table": "sf_carriers", "on_miss": "null"}}]},
         "Shipped_Date__c": {"from": "status.shippedOn", "transform": [{"date": {"to": "date"}}]},
         "Status__c": {"when": [{"if": {"from": "status.shipped", "eq": True},
                                 "then": {"const": "Shipped"}}], "else": {"const": "Pending"}},
@@ -317,7 +317,7 @@ PAYMENT_TO_PAYMENT = _document(
         "Currency__c": "currencyCode",
         "Payment_Date__c": {"from": "paymentDate", "transform": [{"date": {"to": "date"}}]},
         "Payment_Method__c": {"from": "paymentMethodCode",
-                              "transform": [{"lookup": {"table": "payment_methods",
+                              "transform": [{"lookup": {"table": "sf_payment_methods",
                                                         "on_miss": "keep"}}]},
         "Transaction_Ref__c": "transactionRef",
         "Brightpearl_Id__c": _bp_id("paymentId"),
@@ -346,10 +346,10 @@ PAYMENT_TO_JOURNAL = _document(
             "nominalCode": {"from": "Payment_Method__c",
                             "transform": [{"lookup": {"table": "payment_nominal_codes",
                                                       "on_miss": "fail"}}]},
-            "value": _JOURNAL_AMOUNT, "description": _JOURNAL_TEXT}}]},
+            "transactionAmount": _JOURNAL_AMOUNT, "description": _JOURNAL_TEXT}}]},
         "credits": {"list": [{"object": {
             "nominalCode": {"const": DEBTORS_CONTROL},
-            "value": _JOURNAL_AMOUNT, "description": _JOURNAL_TEXT}}]},
+            "transactionAmount": _JOURNAL_AMOUNT, "description": _JOURNAL_TEXT}}]},
     })
 
 CREDIT_STATUSES = {"20": "Working", "21": "Closed"}
@@ -465,7 +465,7 @@ TEMPLATE = PairTemplate(
             events=("sales-order.created", "sales-order.modified.order-status",
                     "sales-order.modified.shipping-status"),
             mapping=SALES_ORDER_TO_ORDER,
-            lookups={"order_statuses": ORDER_STATUSES, "order_types": ORDER_TYPES,
+            lookups={"sf_order_statuses": ORDER_STATUSES, "order_types": ORDER_TYPES,
                      "sf_price_books": {}, **COUNTRY_LOOKUPS},
             depends_on=(_ACCOUNT_FLOW, _PRICE_FLOW),
             description="Order details, status and fulfilment state for sales and service; "
@@ -478,7 +478,7 @@ TEMPLATE = PairTemplate(
             mapping=OPPORTUNITY_TO_SALES_ORDER,
             lookups={"opportunity_stages": OPPORTUNITY_STAGES,
                      "lead_source_channels": LEAD_SOURCE_CHANNELS,
-                     "tax_codes": TAX_CODES, "tax_rates": TAX_RATES},
+                     "sf_tax_codes": TAX_CODES, "tax_rates": TAX_RATES},
             follow_ups=(FollowUp(
                 action="record_update", system=SF,
                 args={"sobject": {"const": "Opportunity"}, "id": "source.Id",
@@ -492,14 +492,14 @@ TEMPLATE = PairTemplate(
             entity="shipment", source=BP, target=SF, trigger="webhook",
             events=("goods-out-note.modified.shipped",),
             mapping=GOODS_OUT_NOTE_TO_SHIPMENT,
-            lookups={"carriers": CARRIERS},
+            lookups={"sf_carriers": CARRIERS},
             depends_on=(_ORDER_FLOW,),
             description="Tracking numbers on the order for 'where is my order?' calls."),
         FlowTemplate(
             key="payment-bp-to-sf", name="Payments: Brightpearl → Salesforce",
             entity="payment", source=BP, target=SF, trigger="poll", poll_interval_s=300,
             mapping=PAYMENT_TO_PAYMENT,
-            lookups={"payment_methods": PAYMENT_METHODS},
+            lookups={"sf_payment_methods": PAYMENT_METHODS},
             depends_on=(_ORDER_FLOW,),
             description="Brightpearl raises no payment events: customer payments are polled "
                         "(customer-payment-search by createdOn)."),

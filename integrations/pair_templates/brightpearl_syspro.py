@@ -78,7 +78,8 @@ SALES_ORDER = FlowTemplate(
     entity="sales_order", source=BP, target=SYSPRO, trigger="webhook",
     events=("sales-order.created",),
     depends_on=("customer-bp-to-syspro", "product-bp-to-syspro"),
-    lookups={"warehouses": WAREHOUSES, "order_sources": ORDER_SOURCES, "tax_codes": TAX_CODES,
+    lookups={"syspro_warehouse_codes": WAREHOUSES, "order_sources": ORDER_SOURCES,
+             "syspro_tax_codes": TAX_CODES,
              "country_names": COUNTRY_NAMES},
     follow_ups=(FollowUp(
         action="order_status_set", system=BP,
@@ -101,7 +102,8 @@ SALES_ORDER = FlowTemplate(
                 "Customer": customer_number("parties.customer.contactId"),
                 "OrderDate": iso_date("placedOn"),
                 "RequestedShipDate": iso_date("delivery.deliveryDate"),
-                "Warehouse": {"from": "warehouseId", "transform": [{"lookup": "warehouses"}]},
+                "Warehouse": {"from": "warehouseId",
+                              "transform": [{"lookup": "syspro_warehouse_codes"}]},
                 "OrderSource": {"from": "assignment.current.channelId", "transform": [
                     {"lookup": {"table": "order_sources", "default": "OTHER"}}]},
                 "CustomerName": {"coalesce": ["parties.delivery.companyName",
@@ -123,7 +125,7 @@ SALES_ORDER = FlowTemplate(
                                   "required": True},
                     "StockDescription": _text("productName", 50),
                     "Warehouse": {"from": "$root.warehouseId",
-                                  "transform": [{"lookup": "warehouses"}]},
+                                  "transform": [{"lookup": "syspro_warehouse_codes"}]},
                     "OrderQty": {"from": "quantity.magnitude", "transform": ["to_decimal"]},
                     "OrderUom": {"const": "EA"},
                     "Price": {"from": "productPrice.value",
@@ -131,7 +133,8 @@ SALES_ORDER = FlowTemplate(
                     "LineDiscPercent1": {"from": "discountPercentage",
                                          "transform": [{"to_decimal": {"places": 2}}]},
                     "LineValue": {"from": "rowValue.rowNet.value", "transform": [{"round": 2}]},
-                    "TaxCode": {"from": "rowValue.taxCode", "transform": [{"lookup": "tax_codes"}]},
+                    "TaxCode": {"from": "rowValue.taxCode",
+                                "transform": [{"lookup": "syspro_tax_codes"}]},
                 }},
                 "FreightLine": {"when": [{
                     "if": {"from": {"aggregate": "count", "over": "orderRows",
@@ -153,7 +156,7 @@ PRODUCT_TO_SYSPRO = FlowTemplate(
     events=("product.created", "product.modified"),
     conflict_rule="newest_wins",
     natural_key="identity.sku",
-    lookups={"warehouses": WAREHOUSES},
+    lookups={"syspro_warehouse_codes": WAREHOUSES},
     description="INVSST stock code setup; the SKU is the stock code, the retail price list (2) "
                 "the list price.",
     mapping={
@@ -171,7 +174,7 @@ PRODUCT_TO_SYSPRO = FlowTemplate(
             "StockUom": {"const": "EA"},
             "ProductClass": {"from": "salesChannels[0].categories[0].categoryCode",
                              "transform": ["upper", {"truncate": 20}]},
-            "WarehouseToUse": {"const": "1", "transform": [{"lookup": "warehouses"}]},
+            "WarehouseToUse": {"const": "1", "transform": [{"lookup": "syspro_warehouse_codes"}]},
             "Mass": {"from": "stock.weight.magnitude", "transform": [{"round": 3}]},
             "ListPrice": {"from": 'priceLists[?priceListId == `2`].quantityPrice."1" | [0]',
                           "transform": [{"to_decimal": {"places": 5}}]},
@@ -188,7 +191,7 @@ PRODUCT_TO_BP = FlowTemplate(
     entity="product", source=SYSPRO, target=BP, trigger="poll", poll_interval_s=900,
     conflict_rule="newest_wins",
     natural_key="StockItem.StockCode",
-    lookups={"brands": PRODUCT_BRANDS},
+    lookups={"syspro_brands": PRODUCT_BRANDS},
     description="Stock codes changed in InvMaster, read with INVQRY: list price → retail list "
                 "(2), unit cost of the stock code's main warehouse → cost list (1).",
     mapping={
@@ -198,7 +201,8 @@ PRODUCT_TO_BP = FlowTemplate(
         "target": {"system": BP, "entity": "product"},
         "fields": {
             "brandId": {"from": "StockItem.ProductClass",
-                        "transform": [{"lookup": {"table": "brands", "on_miss": "null"}}, "to_int"],
+                        "transform": [{"lookup": {"table": "syspro_brands",
+                                                 "on_miss": "null"}}, "to_int"],
                         "default": 1},
             "identity": {"object": {
                 "sku": {"from": "StockItem.StockCode", "required": True},
@@ -237,7 +241,7 @@ CUSTOMER_TO_SYSPRO = FlowTemplate(
     entity="customer", source=BP, target=SYSPRO, trigger="webhook",
     events=("contact.created", "contact.modified"),
     conflict_rule="newest_wins",
-    lookups={"country_names": COUNTRY_NAMES, "currencies": CURRENCIES, "terms": TERMS},
+    lookups={"country_names": COUNTRY_NAMES, "syspro_currencies": CURRENCIES, "terms": TERMS},
     description="ARSSCS customer setup: billing address → sold-to, delivery address → ship-to; "
                 "credit terms (days) → TermsCode.",
     mapping={
@@ -253,7 +257,8 @@ CUSTOMER_TO_SYSPRO = FlowTemplate(
             "Telephone": _text("communication.telephones.PRI", 20),
             "Email": "communication.emails.PRI.email",
             "Currency": {"from": "financialDetails.currencyId",
-                         "transform": [{"lookup": {"table": "currencies", "on_miss": "null"}}]},
+                         "transform": [{"lookup": {"table": "syspro_currencies",
+                                                  "on_miss": "null"}}]},
             "CreditLimit": {"from": "financialDetails.creditLimit", "transform": [{"round": 2}]},
             "TermsCode": {"from": "financialDetails.creditTermDays",
                           "transform": [{"lookup": {"table": "terms", "default": "30"}}]},
@@ -304,7 +309,7 @@ INVENTORY_TO_SYSPRO = FlowTemplate(
     events=("product.modified.on-hand-modified",),
     conflict_rule="newest_wins",
     depends_on=("product-bp-to-syspro",),
-    lookups={"warehouses": WAREHOUSES},
+    lookups={"syspro_warehouse_codes": WAREHOUSES},
     description="On-hand of Brightpearl warehouse 1 → SYSPRO FG; the connector posts the "
                 "difference as an INVTMA adjustment. Copy the flow per further warehouse. The "
                 "stock code comes from the syspro_stock_codes link table (product flows).",
@@ -316,7 +321,7 @@ INVENTORY_TO_SYSPRO = FlowTemplate(
         "fields": {
             "StockCode": {"from": "productId", "transform": [{"lookup": "syspro_stock_codes"}],
                           "comment": "link: the product flows (Brightpearl id → StockCode)"},
-            "Warehouse": {"const": "1", "transform": [{"lookup": "warehouses"}]},
+            "Warehouse": {"const": "1", "transform": [{"lookup": "syspro_warehouse_codes"}]},
             "QtyOnHand": {"from": 'warehouses."1".onHand', "transform": ["to_decimal"],
                           "default": 0},
             "Reason": {"const": "BP-SYNC"},
@@ -358,7 +363,7 @@ PAYMENT = FlowTemplate(
     name="Payments: Brightpearl → SYSPRO AR",
     entity="payment", source=BP, target=SYSPRO, trigger="poll", poll_interval_s=300,
     depends_on=("sales-order-bp-to-syspro",),
-    lookups={"payment_types": PAYMENT_TYPES, "payment_banks": PAYMENT_BANKS},
+    lookups={"syspro_payment_types": PAYMENT_TYPES, "payment_banks": PAYMENT_BANKS},
     description="Customer payments (polled: Brightpearl has no payment event) post to "
                 "Accounts Receivable with ARSTPY; payment method → payment type and bank. The "
                 "payment record carries its order (order.parties.customer.contactId).",
@@ -376,7 +381,7 @@ PAYMENT = FlowTemplate(
                                                 "transform": ["negate", {"round": 2}]}}],
                              "else": {"from": "amountPaid", "transform": [{"round": 2}]}},
             "PaymentType": {"from": "paymentMethodCode",
-                            "transform": [{"lookup": "payment_types"}]},
+                            "transform": [{"lookup": "syspro_payment_types"}]},
             "Bank": {"from": "paymentMethodCode", "transform": [{"lookup": "payment_banks"}]},
             "Currency": "currencyCode",
             "Narration": {"concat": [{"const": "Brightpearl order"}, "orderId", "order.reference"],
@@ -391,7 +396,7 @@ PURCHASE_ORDER = FlowTemplate(
     entity="purchase_order", source=BP, target=SYSPRO, trigger="webhook",
     events=("purchase-order.created",),
     depends_on=("product-bp-to-syspro",),
-    lookups={"warehouses": WAREHOUSES, "suppliers": SUPPLIERS},
+    lookups={"syspro_warehouse_codes": WAREHOUSES, "syspro_suppliers": SUPPLIERS},
     description="PORTOI import; the suppliers table names the SYSPRO supplier of each "
                 "Brightpearl supplier contact. Reference = Brightpearl reference/id (a retry "
                 "finds the order by it).",
@@ -404,10 +409,11 @@ PURCHASE_ORDER = FlowTemplate(
             "OrderHeader": {"object": {
                 "OrderActionType": {"const": "A"},
                 "Supplier": {"from": "parties.supplier.contactId",
-                             "transform": [{"lookup": "suppliers"}]},
+                             "transform": [{"lookup": "syspro_suppliers"}]},
                 "OrderDate": iso_date("placedOn"),
                 "DueDate": iso_date("delivery.deliveryDate"),
-                "Warehouse": {"from": "warehouseId", "transform": [{"lookup": "warehouses"}]},
+                "Warehouse": {"from": "warehouseId",
+                              "transform": [{"lookup": "syspro_warehouse_codes"}]},
                 "Currency": "currency.orderCurrencyCode",
                 "Reference": {"concat": ["reference", {"const": "/"}, "id"], "sep": "",
                               "transform": [{"truncate": 30}]},
@@ -419,7 +425,7 @@ PURCHASE_ORDER = FlowTemplate(
                     "StockCode": {"from": "productSku", "transform": ["upper", {"truncate": 30}],
                                   "required": True},
                     "Warehouse": {"from": "$root.warehouseId",
-                                  "transform": [{"lookup": "warehouses"}]},
+                                  "transform": [{"lookup": "syspro_warehouse_codes"}]},
                     "OrderQty": {"from": "quantity.magnitude", "transform": ["to_decimal"]},
                     "Price": {"from": "productPrice.value",
                               "transform": [{"to_decimal": {"places": 5}}]},
@@ -436,7 +442,7 @@ SHIPMENT = FlowTemplate(
     entity="shipment", source=BP, target=SYSPRO, trigger="webhook",
     events=("goods-out-note.modified.shipped",),
     depends_on=("sales-order-bp-to-syspro",),
-    lookups={"carriers": CARRIERS},
+    lookups={"syspro_carriers": CARRIERS},
     description="A shipped goods-out note dispatches the SYSPRO order (dispatch note + AR "
                 "invoice): the syspro_sales_orders link table (sales-order flow) names it; "
                 "CustomerPoNumber (= the Brightpearl order id) identifies it as well.",
@@ -450,7 +456,7 @@ SHIPMENT = FlowTemplate(
                            "comment": "link: sales-order-bp-to-syspro (Brightpearl id → order)"},
             "CustomerPoNumber": {"from": "orderId", "transform": ["to_string"], "required": True},
             "Carrier": {"from": "shipping.shippingMethodId",
-                        "transform": [{"lookup": {"table": "carriers", "on_miss": "null"}}]},
+                        "transform": [{"lookup": {"table": "syspro_carriers", "on_miss": "null"}}]},
             "WaybillNo": _text("shipping.reference", 30),
             "ShipDate": {**iso_date("status.shippedOn"), "required": True},
         },

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from integrations.models import Connection
 
-FAILURE_THRESHOLD = 5
+FAILURE_THRESHOLD = 10
 OPEN_FOR = dt.timedelta(seconds=60)
 
 
-def open_for(connection: Connection, *, now: dt.datetime | None = None) -> float:
-    """Seconds until the circuit may be tried again (0 when closed or half-open)."""
+def open_for(connection: Connection, *, now: dt.datetime | None = None,
+             reload: bool = True) -> float:
+    """Seconds until the circuit may be tried again (0 when closed or half-open).
+
+    ``reload=False`` trusts the row as given: for a caller that has just read it.
+    """
     until = (Connection.objects.filter(pk=connection.pk)
-             .values_list("circuit_open_until", flat=True).first())
+             .values_list("circuit_open_until", flat=True).first() if reload
+             else connection.circuit_open_until)
     now = now or timezone.now()
     return max(0.0, (until - now).total_seconds()) if until else 0.0
 
@@ -49,11 +54,13 @@ def record_failure(connection: Connection, message: str) -> bool:
 
 
 def record_success(connection: Connection) -> None:
-    if connection.consecutive_failures or connection.circuit_open_until:
-        Connection.objects.filter(pk=connection.pk).update(
-            consecutive_failures=0, circuit_open_until=None, health=Connection.Health.OK,
-            last_success_at=timezone.now())
-        connection.consecutive_failures, connection.circuit_open_until = 0, None
+    # Filtered in the database: another worker may have counted failures since this one read
+    # the row, and usually nothing matches, so the update is a cheap no-op.
+    Connection.objects.filter(pk=connection.pk).filter(
+        Q(consecutive_failures__gt=0) | Q(circuit_open_until__isnull=False)
+    ).update(consecutive_failures=0, circuit_open_until=None, health=Connection.Health.OK,
+             last_success_at=timezone.now())
+    connection.consecutive_failures, connection.circuit_open_until = 0, None
 
 
 def connection_probe(*, connection_id: int) -> bool:

@@ -22,8 +22,6 @@ from django.utils import timezone
 from integrations.connectors.base import WebhookEvent
 from integrations.models import Connection, Flow, InboundEvent
 
-# A processing lease longer than any one pipeline run (every call has a timeout).
-STUCK_AFTER = dt.timedelta(minutes=10)
 PENDING_GRACE = dt.timedelta(seconds=60)
 
 
@@ -43,6 +41,16 @@ def _routes(connection: Connection) -> list[Flow]:
         Q(pair__brightpearl=connection) | Q(pair__partner=connection),
         source_system=connection.system, enabled=True,
     ))
+
+
+def connection_routes(connection: Connection) -> list[Flow]:
+    """The flows events from ``connection`` go to now (for callers that keep them a while)."""
+    return _routes(connection)
+
+
+def routes_take(flows: Iterable[Flow], event: WebhookEvent) -> bool:
+    """Whether any of ``flows`` takes ``event``."""
+    return any(_matches(flow, event) for flow in flows)
 
 
 def _matches(flow: Flow, event: WebhookEvent) -> bool:

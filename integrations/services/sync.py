@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 import jmespath
+from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
@@ -35,6 +36,7 @@ from integrations.connectors.errors import (
     RateLimited,
     TransientError,
 )
+from integrations.connectors.registry import connector_class
 from integrations.models import (
     Connection,
     DeadLetter,
@@ -50,9 +52,9 @@ from integrations.services.runtime import compiled_mapping, follow_up_args, link
 
 logger = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=10)
+LEASE = dt.timedelta(seconds=settings.EVENT_LEASE_SECONDS)
 ECHO_WINDOW = dt.timedelta(seconds=120)
-MAX_ATTEMPTS = 8            # transient failures: ~1 s, 2 s, 4 s … capped at 5 min
+MAX_ATTEMPTS = 12           # transient failures: ~1 s, 2 s, 4 s … capped at 5 min (~25 min)
 MAX_DEPENDENCY_ATTEMPTS = 12  # waiting for another record to sync: up to ~2 h in all
 HELD = None                 # next_attempt_at of an event held until its pair resumes
 
@@ -120,8 +122,9 @@ def event_process(*, event_id: int) -> Outcome:
     event = event_claim(event_id=event_id)
     if event is None:
         return Outcome("not-claimed")
-    flow = Flow.objects.select_related("pair__brightpearl", "pair__partner", "mapping").get(
-        pk=event.flow_id)
+    # With the mapping's current version: connector_entity reads its document every event.
+    flow = Flow.objects.select_related("pair__brightpearl", "pair__partner",
+                                       "mapping__current_version").get(pk=event.flow_id)
     started, clock = timezone.now(), time.monotonic()
     record = mapped = None
     try:
@@ -130,12 +133,14 @@ def event_process(*, event_id: int) -> Outcome:
             return _hold(event, flow, hold, started)
         source_connection, target_connection = flow.source_connection, flow.target_connection
         for conn in (source_connection, target_connection):
-            wait = circuit.open_for(conn)
+            # Both rows were read with the flow a moment ago: no second query each.
+            wait = circuit.open_for(conn, reload=False)
             if wait:
-                raise TransientError(f"{conn.name} is paused after repeated failures; next "
-                                     f"probe in {wait:.0f} s.", system=conn.system)
+                return _defer(event, wait, f"{conn.name} is paused after repeated failures; "
+                                           f"next try in {wait:.0f} s.")
         try:
-            record = connector_for(source_connection).get(flow.entity, event.external_id)
+            record = connector_for(source_connection).get(connector_entity(flow, "source"),
+                                                          event.external_id)
         except NothingToSync as exc:
             return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
                            message=exc.message)
@@ -157,8 +162,13 @@ def event_process(*, event_id: int) -> Outcome:
             return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
                            message="No change since the last sync.", target_id=link.target_id,
                            source_record=record, target_record=mapped)
-        written = connector_for(target_connection).upsert(
-            flow.entity, mapped, external_id=link.target_id if link else None)
+        target = connector_for(target_connection)
+        target_id = link.target_id if link else None
+        if target_id is None and event.attempts > 1:
+            # An earlier attempt may have written and died before linking: find that record
+            # rather than create it twice.
+            target_id = target.find_existing(connector_entity(flow, "target"), mapped)
+        written = target.upsert(connector_entity(flow, "target"), mapped, external_id=target_id)
         _link_save(flow, event.external_id, written.id, digest, record)
         notes = _follow_ups(flow, record, written.id)
         circuit.record_success(source_connection)
@@ -171,6 +181,23 @@ def event_process(*, event_id: int) -> Outcome:
                        target_record=mapped)
     except Exception as exc:  # every failure is decided in one place
         return _fail(event, flow, exc, started, clock, record, mapped)
+
+
+def connector_entity(flow: Flow, side: str) -> str:
+    """What the ``side`` ("source" or "target") connector reads or writes for this flow.
+
+    Usually the flow's canonical entity. Salesforce flows name their sObject in the mapping
+    (two customer flows write Accounts and Contacts; stock goes onto ``Product2``), and a
+    mapping may name another entity its connector has (Brightpearl ``journal`` for a payment
+    flow that books journals)."""
+    system = flow.source_system if side == "source" else flow.target_system
+    document = flow.mapping.current_document or {}
+    named = str((document.get(side) or {}).get("entity") or "").partition(".")[0]
+    if not named or named == flow.entity:
+        return flow.entity
+    if system == Connection.System.SALESFORCE or named in connector_class(system).entities:
+        return named
+    return flow.entity
 
 
 def _hold_reason(flow: Flow) -> str:
@@ -191,6 +218,22 @@ def _hold(event: InboundEvent, flow: Flow, reason: str, started: dt.datetime) ->
     event.save(update_fields=["status", "next_attempt_at", "attempts", "last_error",
                               "lease_until"])
     return Outcome("held", reason)
+
+
+def _defer(event: InboundEvent, wait_s: float, reason: str) -> Outcome:
+    """Try again later without counting an attempt: the event never reached the system."""
+    jitter = random.uniform(0, 2)  # noqa: S311 - spreads the release, not security
+    event.status = InboundEvent.Status.RETRYING
+    event.next_attempt_at = timezone.now() + dt.timedelta(seconds=wait_s + jitter)
+    event.attempts = max(0, event.attempts - 1)
+    event.last_error = reason
+    event.lease_until = None
+    event.save(update_fields=["status", "next_attempt_at", "attempts", "last_error",
+                              "lease_until"])
+    from integrations.services.events import events_enqueue
+
+    events_enqueue([event.pk], delay_ms=int((wait_s + jitter) * 1000))
+    return Outcome("deferred", reason)
 
 
 def _is_echo(flow: Flow, source_id: str) -> bool:
@@ -224,10 +267,14 @@ def _natural_key(flow: Flow, record: Any) -> str:
 
 
 def _link_save(flow: Flow, source_id: str, target_id: str, digest: str, record: Any) -> None:
-    RecordLink.objects.update_or_create(
-        flow=flow, source_id=source_id,
-        defaults={"target_id": str(target_id), "payload_hash": digest,
-                  "natural_key": _natural_key(flow, record), "last_synced_at": timezone.now()})
+    # One statement on the (flow, source_id) unique constraint, instead of update_or_create's
+    # transaction + row lock + savepoint + insert: same outcome, one row per source record.
+    RecordLink.objects.bulk_create(
+        [RecordLink(flow=flow, source_id=source_id, target_id=str(target_id),
+                    payload_hash=digest, natural_key=_natural_key(flow, record),
+                    last_synced_at=timezone.now())],
+        update_conflicts=True, unique_fields=["flow", "source_id"],
+        update_fields=["target_id", "payload_hash", "natural_key", "last_synced_at"])
 
 
 def _follow_ups(flow: Flow, record: Any, target_id: str) -> str:

@@ -830,6 +830,7 @@ def _ship(ctx: SystemContext, account: Account, note: dict[str, Any], *, emit: b
     complete = all(
         shipped.get(row_id, 0) >= float(row["quantity"]["magnitude"])
         for row_id, row in order["orderRows"].items()
+        if row["productId"]  # shipping and other charge rows are never on a note
     )
     order["shippingStatusCode"] = "ASS" if complete else "PSS"
     order["stockStatusCode"] = "SOS" if complete else order["stockStatusCode"]

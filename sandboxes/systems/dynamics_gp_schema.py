@@ -108,7 +108,7 @@ SOP_LINE = Node("taSopLineIvcInsert", (
     d("QUANTITY", True), d("MRKDNAMT"), s("COMMNTID", 15), s("COMMENT_1", 50), d("UNITCOST"),
     s("PRCLEVEL", 11), s("ITEMDESC", 101), d("TAXAMNT"), i("NONINVEN"), i("LNITMSEQ"),
     s("DOCID", 15), s("SALSTERR", 15), s("SLPRSNID", 15), s("SHIPMTHD", 15), s("UOFM", 9),
-    t("ReqShipDate"), d("QTYFULFI"),
+    t("ReqShipDate"), d("QTYFULFI"), s("ACTNUMST", 75),
 ))
 
 SOP_HEADER = Node("taSopHdrIvcInsert", (
@@ -122,6 +122,7 @@ SOP_HEADER = Node("taSopHdrIvcInsert", (
     s("SALSTERR", 15), s("SLPRSNID", 15), s("BACHNUMB", 15, True), s("PRBTADCD", 15),
     s("PRSTADCD", 15), t("ORDRDATE"), s("PYMTRMID", 20), t("DUEDATE"), s("REFRENCE", 30),
     s("CURNCYID", 15), t("ReqShipDate"), i("CREATETAXES"), s("NOTETEXT", 500),
+    s("USERDEF1", 20),
 ))
 
 CASH_RECEIPT = Node("taRMCashReceiptInsert", (

@@ -590,6 +590,23 @@ def order_batch_line(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
     return [{"ORNO": rec["ORNO"], "PONR": ponr}]
 
 
+@mi(
+    "OIS100MI", "AddBatchAddress", F("ORNO", 10, required=True), F("ADRT", 1, "N", True),
+    F("CUNM", 36), F("CUA1", 36), F("CUA2", 36), F("CUA3", 36), F("CUA4", 36), F("TOWN", 20),
+    F("PONO", 10), F("CSCD", 3), F("PHNO", 16), F("YREF", 30),
+)
+def order_batch_address(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
+    """Delivery (1) or invoice (3) address of a batch order; kept with the order head."""
+    head = m3.get("OXHEAD", rec["ORNO"])
+    if head is None or head.get("final"):
+        raise err_not_found("ORNO", rec["ORNO"])
+    if rec["ADRT"] not in ("1", "3"):
+        raise MIError(f"Address type {rec['ADRT']} is invalid", "WAD0102", "ADRT")
+    head.setdefault("addresses", {})[rec["ADRT"]] = {k: v for k, v in rec.items() if v}
+    m3.touch("OXHEAD", head, rec["ORNO"])
+    return [{"ORNO": rec["ORNO"], "ADRT": rec["ADRT"]}]
+
+
 @mi("OIS100MI", "Confirm", F("ORNO", 10, required=True))
 def order_confirm(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
     batch = m3.get("OXHEAD", rec["ORNO"])

@@ -142,6 +142,9 @@ def live_stack(django_db_setup, django_db_blocker, sandbox_url) -> Iterator[Live
             "DATABASE_URL": test_database_url(),
             "TENANT_URL_TEMPLATE": f"http://{{slug}}.{{base}}:{port}",
             "SCHEDULER_TICK_SECONDS": "0.5",
+            # A killed worker's events are taken over within seconds, not minutes.
+            "EVENT_LEASE_SECONDS": "4",
+            "EVENT_SWEEP_SECONDS": "2",
             "DATABASE_CONN_MAX_AGE": "0",
         }
         stack = LiveStack(tenant=tenant, port=port, env=env)

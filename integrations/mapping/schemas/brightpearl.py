@@ -185,13 +185,13 @@ JOURNAL = entity(SYSTEM, "journal", {
     "currency": obj({"code": text(3, required=True), "exchangeRate": money(6)}, required=True),
     "credits": rows({
         "nominalCode": text(10, required=True),
-        "value": money(2, required=True),
+        "transactionAmount": money(2, required=True),
         "taxCode": text(10),
         "description": text(255),
     }, required=True, min_items=1),
     "debits": rows({
         "nominalCode": text(10, required=True),
-        "value": money(2, required=True),
+        "transactionAmount": money(2, required=True),
         "taxCode": text(10),
         "description": text(255),
     }, required=True, min_items=1),

@@ -259,7 +259,8 @@ def test_refund_is_quoted_created_and_read_back_as_a_credit_note(
     refund = bc.refund_create(order_id, items=items, reason="damaged",
                               payments=[{"provider_id": provider, "amount": amount}])
     note = bc.get("credit_note", refund.id)
-    assert note["total_amount"] == amount and note["reason"] == "damaged"
+    assert note["refund"]["total_amount"] == amount and note["refund"]["reason"] == "damaged"
+    assert note["id"] == int(order_id) and note["products"][0]["quantity_refunded"] == 1
     events = [t["event"] for t in bc.transactions_list(order_id)]
     assert "refund" in events
     changed = bc.list_changed("credit_note", since=None).records

@@ -467,7 +467,7 @@ def test_outbound_messages_parse_into_events_and_are_acknowledged(
     events = [e for r in (first, second)
               for e in SalesforceConnector.webhook_parse(headers=r.headers, body=r.body)]
     assert [(e.entity, e.external_id, e.event_type) for e in events] == [
-        ("customer", account_id, "created"), ("customer", account_id, "updated")]
+        ("customer", account_id, "Account.created"), ("customer", account_id, "Account.updated")]
     assert sf.webhook_verify(headers=first.headers, body=first.body)
     control.wait_for_deliveries("salesforce", org["account"], 2, status="delivered")
 

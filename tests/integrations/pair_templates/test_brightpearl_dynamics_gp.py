@@ -33,7 +33,7 @@ SEED_TOUCHPOINTS = {
     "Purchase Order → Purchase Order": [("purchase-order-bp-to-dynamics-gp", BP, GP)],
     "Supplier → Vendor": [("supplier-bp-to-dynamics-gp", BP, GP)],
 }
-LOOKUP_TOUCHPOINTS = {"Warehouse ↔ Warehouse/Site": "warehouses",
+LOOKUP_TOUCHPOINTS = {"Warehouse ↔ Warehouse/Site": "gp_site_codes",
                       "General Ledger Account": "sales_accounts"}
 
 # Link tables the pipeline fills from the record links of the flows named in depends_on.

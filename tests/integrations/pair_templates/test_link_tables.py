@@ -302,3 +302,17 @@ def test_a_missing_link_fails_the_record_instead_of_writing_a_wrong_reference():
             golden_load(template.key, flow.key, "source"))
         assert result.record is None, flow.key
         assert {problem.kind for problem in result.problems} <= {"lookup", "required"}, flow.key
+
+
+def test_a_lookup_table_name_means_the_same_table_in_every_template():
+    # Lookup tables are tenant-wide by name: a tenant with two pairs gets the table of the
+    # first pair created, so two templates may share a name only with identical defaults.
+    seen: dict[str, tuple[str, dict[str, str]]] = {}
+    for template in template_list():
+        for flow in template.flows:
+            for name, table in flow.lookups.items():
+                content = {str(k): str(v) for k, v in table.items()}
+                first = seen.setdefault(name, (f"{template.key}/{flow.key}", content))
+                assert first[1] == content, (
+                    f"lookup table {name!r} differs between {first[0]} and "
+                    f"{template.key}/{flow.key}: give one of them its own name")

@@ -1,0 +1,106 @@
+"""Reliability with real processes: a killed worker, and faulty external systems."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from integrations.models import Connection, InboundEvent, RecordLink
+from integrations.services.connections import connection_create, connector_for
+from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
+from tests.e2e.conftest import wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def catalogue(live_stack, new_account_module):
+    """Brightpearl products flowing to a BigCommerce store, by webhook."""
+    bp = new_account_module("brightpearl", seed={"products": 12})
+    bc = new_account_module("bigcommerce")
+    with live_stack.inside():
+        creds = bp["credentials"]
+        bp_conn = connection_create(
+            name=f"BP {bp['account']}", system="brightpearl", base_url=bp["base_url"],
+            account=bp["account"], auth_type="private_app",
+            credentials={"private_app_ref": creds["private_app_ref"],
+                         "account_token": creds["account_token"]})
+        bc_conn = connection_create(
+            name=f"BC {bc['account']}", system="bigcommerce", base_url=bc["base_url"],
+            account=bc["account"], auth_type="api_token",
+            credentials={"store_hash": bc["account"],
+                         "access_token": bc["credentials"]["access_token"]})
+        pair = pair_create_from_template(name=f"Catalogue {bc['account']}",
+                                         template_key="brightpearl-bigcommerce",
+                                         brightpearl=bp_conn, partner=bc_conn)
+        assert pair_webhooks_register(pair=pair).failed == {}
+    return {"bp": bp, "bc": bc, "bp_conn": bp_conn}
+
+
+def _touch(live_stack, catalogue, product: dict, name: str) -> None:
+    with live_stack.inside():
+        bp = connector_for(Connection.objects.get(pk=catalogue["bp_conn"].pk))
+        bp.upsert("product", {"salesChannels": [{"productName": name}]},
+                  external_id=str(product["id"]))
+
+
+def _skus_in_store(control, catalogue) -> list[str]:
+    return [p["sku"] for p in control.records("bigcommerce", catalogue["bc"]["account"],
+                                              "products")]
+
+
+def _states(live_stack, product_id: int) -> list[tuple[str, str]]:
+    with live_stack.inside():
+        return list(InboundEvent.objects.filter(external_id=str(product_id))
+                    .values_list("status", "last_error"))
+
+
+def _linked(live_stack, product_id: int) -> bool:
+    with live_stack.inside():
+        return RecordLink.objects.filter(flow__key="product-bp-to-bc",
+                                         source_id=str(product_id)).exists()
+
+
+def test_worker_killed_mid_write_delivers_the_event_once_after_restart(
+    live_stack, catalogue, control
+):
+    product = control.records("brightpearl", catalogue["bp"]["account"], "product")[0]
+    control.faults("bigcommerce", catalogue["bc"]["account"], latency_ms=3000)
+    _touch(live_stack, catalogue, product, "Killed Lamp")
+
+    def processing() -> bool:
+        with live_stack.inside():
+            return InboundEvent.objects.filter(
+                flow__key="product-bp-to-bc", external_id=str(product["id"]),
+                status=InboundEvent.Status.PROCESSING).exists()
+
+    wait_until(processing, what="the event is being processed")
+    live_stack.stop("worker", sig=signal.SIGKILL)
+    control.clear_faults()
+    live_stack.start_worker()
+
+    wait_until(lambda: _linked(live_stack, product["id"]), timeout=90,
+               what="the event delivered after the restart")
+    assert _skus_in_store(control, catalogue).count(product["identity"]["sku"]) == 1
+
+
+def test_flaky_store_still_gets_every_product_exactly_once(live_stack, catalogue, control):
+    products = control.records("brightpearl", catalogue["bp"]["account"], "product")[1:9]
+    # One request in five fails, in every way a store can fail short of hanging (hangs are
+    # covered by the connectors' timeout tests: here they would only make the test slow).
+    # A 429 makes every worker wait out the store's window: a 3 s window keeps the test short.
+    control.limits("bigcommerce", catalogue["bc"]["account"], window_ms=3000,
+                   requests_quota=1000)
+    control.faults("bigcommerce", catalogue["bc"]["account"], error_5xx_rate=0.1,
+                   rate_limit_rate=0.05, drop_rate=0.04, malformed_rate=0.04, seed=7)
+    for product in products:
+        _touch(live_stack, catalogue, product, f"Flaky {product['id']}")
+
+    for product in products:
+        wait_until(lambda p=product: _linked(live_stack, p["id"]), timeout=300,
+                   what=f"product {product['id']} delivered through the faults "
+                        f"({_states(live_stack, product['id'])})")
+    control.clear_faults()
+    skus = _skus_in_store(control, catalogue)
+    assert all(skus.count(p["identity"]["sku"]) == 1 for p in products)
