@@ -37,6 +37,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("billing.tasks.subscription_periods_advance_task", every_seconds=3600),
     PeriodicJob("integrations.tasks.events_sweep_all_task",
                 every_seconds=settings.EVENT_SWEEP_SECONDS),
+    PeriodicJob("integrations.tasks.logs_purge_all_task", every_seconds=86_400),
 )
 POLLS_PER_TICK = 2000
 

@@ -9,6 +9,7 @@ from integrations.services import circuit
 from integrations.services.alerts import alert_deliver
 from integrations.services.events import events_sweep
 from integrations.services.polling import flow_poll
+from integrations.services.retention import logs_purge
 from integrations.services.sync import event_process
 
 
@@ -39,6 +40,20 @@ def events_sweep_all_task() -> None:
 
     for tenant in tenant_list_active():
         events_sweep_task.send_with_options(tenant_schema=tenant.schema_name)
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def logs_purge_task() -> None:
+    logs_purge()
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def logs_purge_all_task() -> None:
+    """Once a day: each active tenant purges what is past its plan's log retention."""
+    from tenants.selectors import tenant_list_active
+
+    for tenant in tenant_list_active():
+        logs_purge_task.send_with_options(tenant_schema=tenant.schema_name)
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)

@@ -138,16 +138,16 @@ def event_process(*, event_id: int) -> Outcome:
             if wait:
                 return _defer(event, wait, f"{conn.name} is paused after repeated failures; "
                                            f"next try in {wait:.0f} s.")
+        if _is_echo(flow, event.external_id):
+            # Decided before fetching: the record is one we wrote moments ago.
+            return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
+                           message="Echo of our own write in the other direction; skipped.")
         try:
             record = connector_for(source_connection).get(connector_entity(flow, "source"),
                                                           event.external_id)
         except NothingToSync as exc:
             return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
                            message=exc.message)
-        if _is_echo(flow, event.external_id):
-            return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
-                           message="Echo of our own write in the other direction; skipped.",
-                           source_record=record)
         result = compiled_mapping(flow).apply(record)
         if result.problems:
             problems = [{"target_path": p.target_path, "source_path": p.source_path or "",
