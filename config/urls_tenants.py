@@ -5,6 +5,7 @@ from django.urls import path
 
 from accounts import views as account_views
 from integrations.views import connections as connection_views
+from integrations.views import pairs as pair_views
 from integrations.views.webhooks import webhook_receive
 
 urlpatterns = [
@@ -18,6 +19,11 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("integrations/", pair_views.pair_list, name="pair_list"),
+    path("integrations/new/", pair_views.pair_new, name="pair_new"),
+    path("integrations/<int:pk>/", pair_views.pair_detail, name="pair_detail"),
+    path("integrations/<int:pk>/status/", pair_views.pair_status, name="pair_status"),
+    path("flows/<int:pk>/run/", pair_views.flow_run, name="flow_run"),
     path("connections/", connection_views.connection_list, name="connection_list"),
     path("connections/new/<slug:system>/", connection_views.connection_new,
          name="connection_new"),

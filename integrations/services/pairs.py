@@ -51,8 +51,9 @@ def pair_create_from_template(
     if brightpearl.system != Connection.System.BRIGHTPEARL:
         errors["brightpearl"] = [f"{brightpearl.name!r} is not a Brightpearl connection."]
     if partner.system != template.partner:
-        errors["partner"] = [f"The {template.name} template needs a {template.partner} "
-                             f"connection; {partner.name!r} is {partner.system}."]
+        errors["partner"] = [f"The {template.name} template needs a connection to "
+                             f"{Connection.System(template.partner).label}; {partner.name!r} "
+                             f"is {partner.get_system_display()}."]
     if IntegrationPair.objects.filter(name=name).exists():
         errors["name"] = [f"A pair called {name!r} exists already."]
     if errors:
