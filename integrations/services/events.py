@@ -43,16 +43,6 @@ def _routes(connection: Connection) -> list[Flow]:
     ))
 
 
-def connection_routes(connection: Connection) -> list[Flow]:
-    """The flows events from ``connection`` go to now (for callers that keep them a while)."""
-    return _routes(connection)
-
-
-def routes_take(flows: Iterable[Flow], event: WebhookEvent) -> bool:
-    """Whether any of ``flows`` takes ``event``."""
-    return any(_matches(flow, event) for flow in flows)
-
-
 def _matches(flow: Flow, event: WebhookEvent) -> bool:
     """A flow that names events takes exactly those (and their sub-events, as Brightpearl
     names them: ``product.modified`` covers ``product.modified.price-modified``); a flow

@@ -118,10 +118,34 @@ def event_claim(*, event_id: int, now: dt.datetime | None = None) -> InboundEven
     return event
 
 
+def _record_lock_key(flow_id: int, external_id: str) -> int:
+    digest = hashlib.blake2b(f"{db.schema_name}:{flow_id}:{external_id}".encode(),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def event_process(*, event_id: int) -> Outcome:
     event = event_claim(event_id=event_id)
     if event is None:
         return Outcome("not-claimed")
+    # One event per record at a time: two events for the same order handled by two threads
+    # would both find no link and both create it. A session-level advisory lock is held across
+    # the HTTP calls without a long transaction, and dies with the worker's connection.
+    key = _record_lock_key(event.flow_id, event.external_id)
+    with db.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        locked = cursor.fetchone()[0]
+    if not locked:
+        return _defer(event, 1.0, "Another change to the same record is being synced; "
+                                  "this one follows it.")
+    try:
+        return _event_run(event)
+    finally:
+        with db.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
+def _event_run(event: InboundEvent) -> Outcome:
     # With the mapping's current version: connector_entity reads its document every event.
     flow = Flow.objects.select_related("pair__brightpearl", "pair__partner",
                                        "mapping__current_version").get(pk=event.flow_id)

@@ -21,16 +21,15 @@ from django.views.decorators.http import require_POST
 from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import connector_class
-from integrations.models import Connection, Flow
+from integrations.models import Connection
 from integrations.services.connections import connection_config
-from integrations.services.events import connection_routes, inbound_events_record, routes_take
+from integrations.services.events import inbound_events_record
 
 MAX_BODY_BYTES = 1_000_000
-# Per process, the connection (with its connector and secret) and the flows that take its
-# events are kept this long: deliveries arrive many a second, these rows change rarely, and
-# reading them was most of a delivery's cost. An event the kept flows do not take is routed
-# again from the database, so a flow added or turned on takes events at once; a flow turned
-# off still gets events for up to this long, which processing holds until it is back on.
+# Per process, the connection with its connector and secret is kept this long: deliveries
+# arrive many a second and reading and decrypting the row was a large part of one. Routing is
+# not kept: the flows that take the events are read for every delivery, so a flow turned on
+# or off takes effect at once.
 RECEIVER_TTL_S = 5.0
 _RECEIVERS_MAX = 4096
 
@@ -40,17 +39,16 @@ class _Receiver:
     connection: Connection
     connector: Connector
     secret: str
-    routes: list[Flow]
     loaded_at: float
 
 
 _receivers: dict[tuple[str, str, int], _Receiver] = {}
 
 
-def _receiver(system: str, connection_id: int, *, fresh: bool = False) -> _Receiver | None:
+def _receiver(system: str, connection_id: int) -> _Receiver | None:
     key = (db.schema_name, system, connection_id)
     kept = _receivers.get(key)
-    if kept is not None and not fresh and time.monotonic() - kept.loaded_at < RECEIVER_TTL_S:
+    if kept is not None and time.monotonic() - kept.loaded_at < RECEIVER_TTL_S:
         return kept
     connection = Connection.objects.filter(pk=connection_id, system=system).first()
     if connection is None:
@@ -60,17 +58,15 @@ def _receiver(system: str, connection_id: int, *, fresh: bool = False) -> _Recei
         _receivers.clear()
     receiver = _Receiver(connection=connection,
                          connector=connector_class(system)(connection_config(connection)),
-                         secret=connection.webhook_secret, routes=connection_routes(connection),
-                         loaded_at=time.monotonic())
+                         secret=connection.webhook_secret, loaded_at=time.monotonic())
     _receivers[key] = receiver
     return receiver
 
 
-@signal_receiver([post_save, post_delete], sender=Flow, dispatch_uid="webhooks-flow-changed")
 @signal_receiver([post_save, post_delete], sender=Connection,
                  dispatch_uid="webhooks-connection-changed")
 def _receivers_forget(**kwargs: object) -> None:
-    """A change made in this process is seen by its next delivery at once."""
+    """A connection changed in this process is seen by its next delivery at once."""
     _receivers.clear()
 
 
@@ -101,16 +97,11 @@ def webhook_receive(request: HttpRequest, system: str, connection_id: int) -> Ht
         events = type(receiver.connector).webhook_parse(headers=request.headers, body=body)
     except ConnectorError as exc:
         return _error(400, "malformed_body", exc.message)
-    if not all(routes_take(receiver.routes, event) for event in events):
-        receiver = _receiver(system, connection_id, fresh=True)
-        if receiver is None:
-            return _unknown(system, connection_id)
-    # With the routes given, recording is one INSERT: in autocommit it is committed when it
-    # returns, and the enqueue (on_commit) runs right after it, before the 2xx, as inside a
-    # transaction but without its BEGIN/COMMIT round trips.
+    # Recording reads the routes and writes one INSERT: in autocommit the INSERT is committed
+    # when it returns, and the enqueue (on_commit) runs right after it, before the 2xx, as
+    # inside a transaction but without its BEGIN/COMMIT round trips.
     recorded = inbound_events_record(connection=receiver.connection, events=events,
-                                     fingerprint=hashlib.sha256(body).hexdigest(),
-                                     flows=receiver.routes)
+                                     fingerprint=hashlib.sha256(body).hexdigest())
     if system == Connection.System.SALESFORCE:
         # Outbound messages are retried until acknowledged with a SOAP Ack.
         ack, content_type = receiver.connector.webhook_ack()

@@ -64,7 +64,7 @@ class LiveStack:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, name: str, command: list[str]) -> subprocess.Popen[bytes]:
-        log = ROOT / "var" / "e2e" / f"{name}.log"
+        log = ROOT / "var" / "e2e" / str(self.port) / f"{name}.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         self.logs[name] = log
         process = subprocess.Popen(command, cwd=ROOT, env=self.env, start_new_session=True,

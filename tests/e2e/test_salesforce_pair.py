@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.models import Connection, Flow, RecordLink, Transaction
+from integrations.models import Connection, Flow, InboundEvent, RecordLink, Transaction
 from integrations.services.connections import connection_create, connector_for
 from integrations.services.mappings import lookup_table_set
 from integrations.services.pairs import (
@@ -286,8 +286,18 @@ def test_shipped_goods_out_note_becomes_a_salesforce_shipment_and_fulfils_the_or
             shipment["Status__c"]) == (order_link.target_id, "RM123456789GB", "Royal Mail",
                                        "Shipped")
     # The shipping-status event updates the order itself.
-    wait_until(lambda: _field(live_stack, sf, "Order", order_link.target_id, "Status")
-               == "Fulfilled", what="order fulfilled")
+    try:
+        wait_until(lambda: _field(live_stack, sf, "Order", order_link.target_id, "Status")
+                   == "Fulfilled", what="order fulfilled")
+    except pytest.fail.Exception:
+        with live_stack.inside():
+            tried = list(Transaction.objects.filter(flow__key="sales-order-bp-to-sf")
+                         .order_by("-pk").values_list("source_id", "status", "message",
+                                                      "target_record")[:4])
+            events = list(InboundEvent.objects.filter(flow__key="sales-order-bp-to-sf",
+                                                      external_id=order_id)
+                          .values_list("event_type", "status", "last_error"))
+        pytest.fail(f"order not fulfilled; attempts: {tried}; events: {events}")
 
 
 def test_brightpearl_payment_is_polled_into_a_salesforce_payment(live_stack, crm, control):

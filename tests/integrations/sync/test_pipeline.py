@@ -223,3 +223,40 @@ def test_plan_that_stopped_syncing_holds_events_with_the_reason(bc_pair, control
 
     assert outcome.status == "held"
     assert "canceled" in outcome.message
+
+
+def test_second_change_to_a_record_being_synced_waits_for_the_first(bc_pair, control):
+    import threading
+
+    from django.db import connection as conn
+
+    from integrations.services.sync import _record_lock_key
+
+    product = _first_bp_product(control, bc_pair["bp"])
+    [event_id] = _deliver(bc_pair["pair"], "brightpearl",
+                          WebhookEvent("product", str(product["id"]), "product.created"))
+    event = InboundEvent.objects.get(pk=event_id)
+    key = _record_lock_key(event.flow_id, event.external_id)
+    held, release = threading.Event(), threading.Event()
+
+    def other_worker() -> None:
+        # Another worker's session holds the record while it syncs an earlier change.
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+            held.set()
+            release.wait(10)
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        conn.close()
+
+    thread = threading.Thread(target=other_worker)
+    thread.start()
+    held.wait(10)
+    try:
+        outcome = event_process(event_id=event_id)
+    finally:
+        release.set()
+        thread.join()
+
+    assert outcome.status == "deferred"
+    event.refresh_from_db()
+    assert (event.status, event.attempts) == ("retrying", 0)
