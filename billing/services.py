@@ -91,8 +91,9 @@ def subscription_periods_advance(*, now: dt.datetime | None = None) -> int:
 
 def usage_record(
     *, tenant: Tenant, transactions: int = 0, api_calls: int = 0, at: dt.datetime | None = None
-) -> None:
-    """Add to this month's counters in one statement, safe under concurrent workers."""
+) -> int:
+    """Add to this month's counters in one statement, safe under concurrent workers; return
+    the month's transaction count after the addition."""
     if transactions < 0 or api_calls < 0:
         raise ValueError("Usage can only grow.")
     period = month_start(at or timezone.now())
@@ -106,6 +107,8 @@ def usage_record(
                 transactions = {table}.transactions + EXCLUDED.transactions,
                 api_calls = {table}.api_calls + EXCLUDED.api_calls,
                 updated_at = now()
+            RETURNING transactions
             """,  # noqa: S608 - the table name is ours, values are parameters
             [tenant.pk, period, transactions, api_calls],
         )
+        return int(cursor.fetchone()[0])

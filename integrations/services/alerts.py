@@ -53,6 +53,22 @@ def alerts_check_dead_letters(*, flow: Flow) -> None:
                 message=f"{flow.name!r} failed {failing} times in a row.")
 
 
+USAGE_THRESHOLDS = (80, 100)
+
+
+def alerts_check_usage(*, used: int, allowance: int | None) -> None:
+    """Alert once when the month's usage crosses 80% and 100% of the plan's allowance."""
+    if not allowance:
+        return
+    for percent in USAGE_THRESHOLDS:
+        if used == -(-allowance * percent // 100):  # the transaction that crossed it
+            period = timezone.now().strftime("%Y-%m")
+            alert_raise(kind=AlertRule.Kind.USAGE, key=f"usage:{period}:{percent}",
+                        value=percent,
+                        message=f"{used:,} of {allowance:,} monthly transactions used "
+                                f"({percent}% of the plan's fair-use allowance).")
+
+
 def alert_deliver(*, alert_id: int) -> AlertEvent:
     alert = AlertEvent.objects.select_related("rule").get(pk=alert_id)
     rule, errors = alert.rule, []

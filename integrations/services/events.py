@@ -16,11 +16,10 @@ from typing import Any
 
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from integrations.connectors.base import WebhookEvent
-from integrations.models import Connection, Flow, InboundEvent
+from integrations.models import Connection, Flow, InboundEvent, IntegrationPair
 
 PENDING_GRACE = dt.timedelta(seconds=60)
 
@@ -37,10 +36,14 @@ def _routes(connection: Connection) -> list[Flow]:
 
     Paused pairs still get their events; processing holds them until the pair resumes.
     """
-    return list(Flow.objects.filter(
-        Q(pair__brightpearl=connection) | Q(pair__partner=connection),
-        source_system=connection.system, enabled=True,
-    ))
+    # Read for every delivery, so it is one plain statement with only what routing needs
+    # (the ORM spent more time building the OR-join than PostgreSQL spent answering it).
+    flow, pair = Flow._meta.db_table, IntegrationPair._meta.db_table
+    return list(Flow.objects.raw(
+        f"SELECT f.id, f.entity, f.events FROM {flow} f JOIN {pair} p ON p.id = f.pair_id "  # noqa: S608
+        "WHERE (p.brightpearl_id = %s OR p.partner_id = %s) AND f.source_system = %s "
+        "AND f.enabled ORDER BY f.id",
+        [connection.pk, connection.pk, connection.system]))
 
 
 def _matches(flow: Flow, event: WebhookEvent) -> bool:

@@ -47,6 +47,7 @@ from integrations.models import (
     Transaction,
 )
 from integrations.services import circuit
+from integrations.services.alerts import alerts_check_dead_letters, alerts_check_usage
 from integrations.services.connections import connector_for
 from integrations.services.runtime import compiled_mapping, follow_up_args, link_table_names
 
@@ -197,7 +198,8 @@ def _event_run(event: InboundEvent) -> Outcome:
         notes = _follow_ups(flow, record, written.id)
         circuit.record_success(source_connection)
         circuit.record_success(target_connection)
-        usage_record(tenant=db.tenant, transactions=1)
+        used = usage_record(tenant=db.tenant, transactions=1)
+        alerts_check_usage(used=used, allowance=_allowance())
         return _finish(event, flow, started, clock, Transaction.Status.SUCCESS,
                        action=Transaction.Action.CREATE if written.created
                        else Transaction.Action.UPDATE,
@@ -222,6 +224,20 @@ def connector_entity(flow: Flow, side: str) -> str:
     if system == Connection.System.SALESFORCE or named in connector_class(system).entities:
         return named
     return flow.entity
+
+
+_ALLOWANCES: dict[str, tuple[float, int | None]] = {}
+
+
+def _allowance() -> int | None:
+    """The plan's monthly allowance, cached a minute per process (read on every sync)."""
+    cached = _ALLOWANCES.get(db.schema_name)
+    if cached and cached[0] > time.monotonic():
+        return cached[1]
+    subscription = getattr(db.tenant, "subscription", None)
+    allowance = subscription.plan.monthly_transaction_allowance if subscription else None
+    _ALLOWANCES[db.schema_name] = (time.monotonic() + 60, allowance)
+    return allowance
 
 
 def _hold_reason(flow: Flow) -> str:
@@ -396,7 +412,5 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
 
         transaction.on_commit(lambda: events_enqueue([event.pk], delay_ms=int(retry_in * 1000)))
         return Outcome("retrying", message)
-    from integrations.services.alerts import alerts_check_dead_letters
-
     alerts_check_dead_letters(flow=flow)
     return Outcome("dead", message)

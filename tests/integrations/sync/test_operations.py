@@ -119,3 +119,16 @@ def test_purge_removes_exactly_what_is_past_the_plans_retention(bc_pair):
 
     assert logs_purge(now=now)["transactions"] == 1
     assert list(Transaction.objects.values_list("started_at", flat=True)) == [kept]
+
+
+def test_usage_alert_fires_once_when_the_month_crosses_eighty_percent(tenant_a):
+    from integrations.services.alerts import alerts_check_usage
+
+    AlertRule.objects.create(kind=AlertRule.Kind.USAGE, threshold=80, emails=["a@b.c"])
+    for used in range(1, 11):
+        alerts_check_usage(used=used, allowance=10)
+
+    assert list(AlertEvent.objects.values_list("message", flat=True)) == [
+        "10 of 10 monthly transactions used (100% of the plan's fair-use allowance).",
+        "8 of 10 monthly transactions used (80% of the plan's fair-use allowance).",
+    ]
