@@ -42,7 +42,7 @@ def _routes(connection: Connection) -> list[Flow]:
     return list(Flow.objects.raw(
         f"SELECT f.id, f.entity, f.events FROM {flow} f JOIN {pair} p ON p.id = f.pair_id "  # noqa: S608
         "WHERE (p.brightpearl_id = %s OR p.partner_id = %s) AND f.source_system = %s "
-        "AND f.enabled ORDER BY f.id",
+        "AND f.enabled ORDER BY f.pair_id, f.key",
         [connection.pk, connection.pk, connection.system]))
 
 
@@ -76,12 +76,14 @@ def inbound_events_record(
     ``fingerprint`` identifies the delivery (the system's own event time, or a hash of the
     body), so a resent webhook dedupes while a later change to the same record does not.
     """
+    # A poller names its flow: its changes go there whatever events the flow subscribes to.
+    explicit = flows is not None
     routes = list(flows) if flows is not None else _routes(connection)
     rows: list[tuple[Any, ...]] = []
     unrouted = 0
     for event in events:
         print_ = event.occurred_at or fingerprint
-        targets = [f for f in routes if _matches(f, event)]
+        targets = [f for f in routes if explicit or _matches(f, event)]
         if not targets:
             unrouted += 1
             targets = [None]  # kept, so nothing acknowledged is ever lost
@@ -106,7 +108,9 @@ def _insert(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
     if not rows:
         return []
     table = InboundEvent._meta.db_table
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', now())"] * len(rows))
+    # clock_timestamp(): when the event arrived, not when the surrounding transaction began.
+    row = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', clock_timestamp())"
+    values = ", ".join([row] * len(rows))
     params = [v for row in rows for v in row]
     with db.cursor() as cursor:
         # One statement; ON CONFLICT makes a repeated delivery a no-op, not an error.

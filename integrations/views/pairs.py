@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +22,7 @@ from integrations.services.pairs import (
     pair_set_status,
     pair_webhooks_register,
 )
+from integrations.services.polling import backfill_progress, flow_backfill
 from integrations.views.connections import editor_required
 
 
@@ -73,8 +76,10 @@ def pair_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pair = get_object_or_404(IntegrationPair, pk=pk)
-    return render(request, "portal/pairs/detail.html", {
-        "pair": pair, "flows": pair.flows.select_related("mapping__current_version")})
+    flows = list(pair.flows.select_related("mapping__current_version"))
+    for flow in flows:
+        flow.backfill = backfill_progress(flow=flow)
+    return render(request, "portal/pairs/detail.html", {"pair": pair, "flows": flows})
 
 
 @require_POST
@@ -86,6 +91,21 @@ def pair_status(request: HttpRequest, pk: int) -> HttpResponse:
         pair_set_status(pair=pair, status=status)
         messages.success(request, f"{pair.name} is {pair.get_status_display().lower()}.")
     return redirect("pair_detail", pk=pk)
+
+
+@require_POST
+@editor_required
+def flow_backfill_view(request: HttpRequest, pk: int) -> HttpResponse:
+    flow = get_object_or_404(Flow, pk=pk)
+    try:
+        since = dt.datetime.fromisoformat(request.POST.get("since", "")).replace(tzinfo=dt.UTC)
+    except ValueError:
+        messages.error(request, "Enter the date to backfill from as YYYY-MM-DD.")
+    else:
+        flow_backfill(flow=flow, since=since)
+        messages.success(request, f"{flow.name}: syncing everything changed since "
+                                  f"{since:%Y-%m-%d}. Progress shows below.")
+    return redirect("pair_detail", pk=flow.pair_id)
 
 
 @require_POST

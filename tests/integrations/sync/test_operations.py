@@ -132,3 +132,17 @@ def test_usage_alert_fires_once_when_the_month_crosses_eighty_percent(tenant_a):
         "10 of 10 monthly transactions used (100% of the plan's fair-use allowance).",
         "8 of 10 monthly transactions used (80% of the plan's fair-use allowance).",
     ]
+
+
+def test_backfill_records_every_source_change_since_the_date_and_reports_progress(bc_pair):
+    from integrations.services.polling import backfill_progress, flow_backfill
+
+    flow = bc_pair["pair"].flows.get(key="product-bp-to-bc")
+    flow_backfill(flow=flow, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
+    flow_poll(flow=flow)
+
+    flow.refresh_from_db()
+    progress = backfill_progress(flow=flow)
+    assert progress["done"] is True
+    assert progress["recorded"] == 4  # the sandbox account was seeded with four products
+    assert progress["statuses"] == {"pending": 4}

@@ -74,3 +74,21 @@ def test_viewer_cannot_pause_a_pair(tenant_a, editor, connections):
     viewer.force_login(UserFactory(role=User.Role.VIEWER))
     assert viewer.post(f"/integrations/{pair.pk}/status/",
                        {"status": "paused"}).status_code == 403
+
+
+def test_backfill_from_a_date_starts_and_shows_its_progress(editor, connections):
+    _create(editor, connections, "Web shop", "sandbox")
+    flow = IntegrationPair.objects.get(name="Web shop").flows.get(key="product-bp-to-bc")
+
+    response = editor.post(f"/flows/{flow.pk}/backfill/", {"since": "2025-01-01"}, follow=True)
+
+    page = response.content.decode()
+    assert "syncing everything changed since 2025-01-01" in page
+    assert f'data-backfill="{flow.pk}"' in page
+
+
+def test_backfill_without_a_date_says_what_to_enter(editor, connections):
+    _create(editor, connections, "Web shop", "sandbox")
+    flow = IntegrationPair.objects.get(name="Web shop").flows.first()
+    response = editor.post(f"/flows/{flow.pk}/backfill/", {"since": "soon"}, follow=True)
+    assert "Enter the date to backfill from as YYYY-MM-DD." in response.content.decode()
