@@ -9,25 +9,18 @@ Settings ``authorize_url`` / ``token_url`` (with ``{account}``) override either.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import requests
-from oauthlib.oauth2 import OAuth2Error
 from requests_oauthlib import OAuth2Session
 
 from integrations.connectors.base import DEFAULT_TIMEOUT, ConnectionConfig, Token
 from integrations.connectors.errors import (
     AuthError,
     ConfigurationError,
-    RateLimited,
-    TransientError,
 )
+from integrations.connectors.oauth2_token import token_fetch
 
 SYSTEM = "brightpearl"
 OAUTH2_CODE = "oauth2_code"
@@ -45,8 +38,6 @@ REAL_TOKEN_URL = "https://oauth.brightpearlapp.com/token/{account}"  # noqa: S10
 REAL_API_HOSTS = ("brightpearlconnect.com", "brightpearl.com")
 REFRESH_MARGIN_S = 60
 
-_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
-_insecure_lock = threading.Lock()
 
 
 def _is_real(config: ConnectionConfig) -> bool:
@@ -74,80 +65,21 @@ def token_endpoint(config: ConnectionConfig) -> str:
     return template.format(account=_account(config))
 
 
-@contextlib.contextmanager
-def _transport_allowed(url: str) -> Iterator[None]:
-    """oauthlib refuses plain http; allow it for loopback hosts only (the local sandbox)."""
-    parts = urlsplit(url)
-    if parts.scheme == "https" or os.environ.get("OAUTHLIB_INSECURE_TRANSPORT"):
-        yield
-        return
-    host = parts.hostname or ""
-    if host not in _LOCAL_HOSTS and not host.endswith(".localhost"):
-        raise ConfigurationError(f"OAuth endpoint {url} must use https.", system=SYSTEM)
-    # oauthlib reads the flag from the environment on each call; hold it only while this
-    # local exchange runs.
-    with _insecure_lock:
-        os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"
-        try:
-            yield
-        finally:
-            os.environ.pop("OAUTHLIB_INSECURE_TRANSPORT", None)
-
-
-def _token_response_check(response: requests.Response) -> requests.Response:
-    """Compliance hook: a 5xx or throttle from the token endpoint is not an OAuth error."""
-    if response.status_code == 503 or response.status_code == 429:
-        raise RateLimited("Brightpearl's token endpoint asked us to slow down.", wait_s=5.0,
-                          system=SYSTEM, status=response.status_code)
-    if response.status_code >= 500:
-        raise TransientError("Brightpearl's token endpoint had a temporary failure.",
-                             system=SYSTEM, status=response.status_code)
-    return response
-
-
 def _session(config: ConnectionConfig, **kwargs: Any) -> OAuth2Session:
     (client_id,) = config.require("client_id")
-    session = OAuth2Session(client_id, **kwargs)
-    session.register_compliance_hook("access_token_response", _token_response_check)
-    session.register_compliance_hook("refresh_token_response", _token_response_check)
-    return session
+    return OAuth2Session(client_id, **kwargs)
 
 
-def _plain(token: dict[str, Any]) -> Token:
-    """A plain dict with an absolute ``expires_at`` (epoch seconds) when a lifetime is given."""
-    result: Token = dict(token)
-    if result.get("expires_in") and not result.get("expires_at"):
-        result["expires_at"] = int(time.time()) + int(result["expires_in"])
-    if result.get("expires_at"):
-        result["expires_at"] = int(float(result["expires_at"]))
-    return result
-
-
-def _token_call(url: str, call: Any) -> Token:
-    try:
-        with _transport_allowed(url):
-            return _plain(call())
-    except OAuth2Error as exc:
-        raise AuthError(f"Brightpearl refused the token request: {exc.error}"
-                        f"{': ' + exc.description if exc.description else ''}.",
-                        system=SYSTEM, status=exc.status_code, code=exc.error or "") from exc
-    except requests.Timeout as exc:
-        raise TransientError("Brightpearl's token endpoint did not answer in time.",
-                             system=SYSTEM) from exc
-    except requests.RequestException as exc:
-        raise TransientError(f"Could not reach Brightpearl's token endpoint: {exc}",
-                             system=SYSTEM) from exc
-    except ValueError as exc:  # a body that is not JSON
-        raise TransientError("Brightpearl's token endpoint answered something unreadable.",
-                             system=SYSTEM) from exc
+def _whole_seconds(token: Token) -> Token:
+    if token.get("expires_at"):
+        token["expires_at"] = int(float(token["expires_at"]))
+    return token
 
 
 def authorization_url(config: ConnectionConfig, redirect_uri: str, state: str) -> str:
     """Where to send the user's browser to approve the app for ``config.account``."""
-    url = authorize_endpoint(config)
-    with _transport_allowed(url):
-        address, _state = _session(config, redirect_uri=redirect_uri,
-                                   state=state).authorization_url(url)
+    address, _state = _session(config, redirect_uri=redirect_uri, state=state).authorization_url(
+        authorize_endpoint(config))
     return address
 
 
@@ -155,27 +87,24 @@ def exchange_code(config: ConnectionConfig, code: str, redirect_uri: str, *,
                   timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Token:
     """Trade the ``code`` from the callback for a token (with ``api_domain`` and ``expires_at``)."""
     (client_secret,) = config.require("client_secret")
-    url = token_endpoint(config)
-    session = _session(config, redirect_uri=redirect_uri)
-    return _token_call(url, lambda: session.fetch_token(
-        url, code=code, client_secret=client_secret, include_client_id=True, timeout=timeout))
+    return _whole_seconds(token_fetch(
+        _session(config, redirect_uri=redirect_uri), token_endpoint(config), system=SYSTEM,
+        timeout=timeout, client_secret=client_secret, code=code))
 
 
 def refresh_token(config: ConnectionConfig, token: Token, *,
                   timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Token:
     """A new access token from the refresh token (Brightpearl keeps the refresh token)."""
-    client_id, client_secret = config.require("client_id", "client_secret")
+    _, client_secret = config.require("client_id", "client_secret")
     refresh = token.get("refresh_token") or config.token.get("refresh_token")
     if not refresh:
         raise AuthError("There is no refresh token: connect the Brightpearl account again.",
                         system=SYSTEM)
-    url = token_endpoint(config)
-    session = _session(config)
-    new = _token_call(url, lambda: session.refresh_token(
-        url, refresh_token=refresh, client_id=client_id, client_secret=client_secret,
-        timeout=timeout))
+    new = _whole_seconds(token_fetch(_session(config), token_endpoint(config), system=SYSTEM,
+                                     timeout=timeout, client_secret=client_secret,
+                                     refresh_token=refresh))
     # The refresh answer may leave out details only the first exchange gives.
-    for key in ("api_domain", "installation_instance_id"):
+    for key in ("api_domain", "installation_instance_id", "refresh_token"):
         if key not in new and key in token:
             new[key] = token[key]
     return new

@@ -36,12 +36,6 @@ BILLING = {"first_name": "Ada", "last_name": "Lovelace", "street_1": "1 Analytic
            "country_iso2": "GB", "email": "ada@example.com"}
 
 
-@pytest.fixture(autouse=True)
-def _insecure_oauth_transport(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The sandbox speaks plain http on 127.0.0.1; oauthlib refuses that without this.
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
 @pytest.fixture
 def store(new_account: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return new_account("bigcommerce", seed={"products": 4, "customers": 3, "orders": 3})

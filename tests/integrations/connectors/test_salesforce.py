@@ -32,12 +32,6 @@ from tests.sandbox_harness import unique
 REDIRECT = "http://localhost:8000/oauth/salesforce/callback"
 
 
-@pytest.fixture(autouse=True)
-def _insecure_oauth_transport(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The sandbox speaks plain http on 127.0.0.1; oauthlib refuses that without this.
-    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")
-
-
 @pytest.fixture
 def org(new_account: Callable[..., dict[str, Any]]) -> dict[str, Any]:
     return new_account("salesforce", seed={"products": 3, "customers": 3, "orders": 2})
