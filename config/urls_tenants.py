@@ -23,6 +23,7 @@ urlpatterns = [
     path("integrations/new/", pair_views.pair_new, name="pair_new"),
     path("integrations/<int:pk>/", pair_views.pair_detail, name="pair_detail"),
     path("integrations/<int:pk>/status/", pair_views.pair_status, name="pair_status"),
+    path("integrations/<int:pk>/webhooks/", pair_views.pair_webhooks, name="pair_webhooks"),
     path("flows/<int:pk>/run/", pair_views.flow_run, name="flow_run"),
     path("flows/<int:pk>/backfill/", pair_views.flow_backfill_view, name="flow_backfill"),
     path("connections/", connection_views.connection_list, name="connection_list"),

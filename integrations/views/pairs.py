@@ -110,6 +110,18 @@ def flow_backfill_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 @editor_required
+def pair_webhooks(request: HttpRequest, pk: int) -> HttpResponse:
+    pair = get_object_or_404(IntegrationPair, pk=pk)
+    registration = pair_webhooks_register(pair=pair)
+    for event, reason in registration.failed.items():
+        messages.error(request, f"Could not subscribe to {event}: {reason}")
+    if registration.registered:
+        messages.success(request, f"Subscribed to {len(registration.registered)} events.")
+    return redirect("pair_detail", pk=pk)
+
+
+@require_POST
+@editor_required
 def flow_run(request: HttpRequest, pk: int) -> HttpResponse:
     flow = get_object_or_404(Flow, pk=pk)
     try:
