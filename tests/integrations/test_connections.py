@@ -80,3 +80,19 @@ def test_value_encrypted_with_a_removed_key_gives_a_clear_error(tenant_a):
 def test_mask_hides_short_secrets_entirely():
     assert crypto.mask("abc") == "••••"
     assert crypto.mask("") == ""
+
+
+def test_rotate_command_reencrypts_so_the_old_key_can_be_removed(tenant_a):
+    from django.core.management import call_command
+
+    old_key, new_key = crypto.Fernet.generate_key().decode(), crypto.Fernet.generate_key().decode()
+    with override_settings(CREDENTIALS_ENCRYPTION_KEYS=[old_key]):
+        saved = make_connection()
+        secret = saved.webhook_secret
+    with override_settings(CREDENTIALS_ENCRYPTION_KEYS=[new_key, old_key]):
+        call_command("credentials_rotate", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(CREDENTIALS_ENCRYPTION_KEYS=[new_key]):
+        loaded = Connection.objects.get(pk=saved.pk)
+        assert loaded.credentials["client_secret"] == SECRET
+        assert loaded.token["access_token"] == TOKEN
+        assert loaded.webhook_secret == secret
