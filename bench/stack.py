@@ -198,9 +198,14 @@ class Stack:
     def start_worker(self, *, processes: int, threads: int) -> list[str]:
         command = [sys.executable, "manage.py", "rundramatiq", "--processes", str(processes),
                    "--threads", str(threads), "--worker-shutdown-timeout", "5000",
-                   "--queues", "sync"]
+                   "--queues", "sync", "maintenance"]
         self.start("worker", command)
         return command[2:]
+
+    def start_scheduler(self) -> None:
+        """The scheduler as the Procfile runs it: its sweep re-enqueues events whose message
+        went missing (part of what keeps an acknowledged event from being lost)."""
+        self.start("scheduler", [sys.executable, "manage.py", "scheduler"])
 
     def start_sandbox(self) -> str:
         port = free_port()

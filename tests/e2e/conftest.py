@@ -90,9 +90,10 @@ class LiveStack:
                    what=f"web server on {self.port} ({self.logs['web']})")
 
     def start_worker(self) -> None:
-        self.start("worker", [sys.executable, "-m", "scripts.isolate", "--", sys.executable,
-                              "manage.py", "rundramatiq", "--processes", "1", "--threads", "8",
-                              "--worker-shutdown-timeout", "5000",
+        # Started directly (rundramatiq execs dramatiq in this process group), so stopping the
+        # group, SIGKILL included, takes the worker's subprocesses with it.
+        self.start("worker", [sys.executable, "manage.py", "rundramatiq", "--processes", "1",
+                              "--threads", "8", "--worker-shutdown-timeout", "5000",
                               "--queues", "sync", "poll", "maintenance"])
 
     def start_scheduler(self) -> None:
