@@ -41,6 +41,9 @@ def order_items(conn: SalesforceConnector, order_id: str) -> dict[str, Any]:
     return {"totalSize": len(records), "done": True, "records": records}
 
 
+LINE_ID_FALLBACKS = ("Brightpearl_Id__c",)
+
+
 def order_upsert(conn: SalesforceConnector, record: dict[str, Any], *,
                  external_id: str | None) -> WriteResult:
     header = {k: v for k, v in record.items() if k not in ("OrderItems", "attributes", "Id")}
@@ -48,6 +51,11 @@ def order_upsert(conn: SalesforceConnector, record: dict[str, Any], *,
     lines = [dict(line) for line in (raw.get("records", []) if isinstance(raw, dict) else raw)]
     order_field = conn.external_id_field("Order")
     line_field = conn.external_id_field("OrderItem")
+    if not any(line.get(line_field) for line in lines):
+        # Lines that carry our own id field instead (what the templates write) are matched by
+        # it, so an update patches them rather than adding them again.
+        line_field = next((f for f in LINE_ID_FALLBACKS if any(ln.get(f) for ln in lines)),
+                          line_field)
     key = header.get(order_field)
     existing: dict[str, Any] | None = None
     if external_id or key:

@@ -35,7 +35,7 @@ def catalogue(live_stack, new_account_module):
                                          template_key="brightpearl-bigcommerce",
                                          brightpearl=bp_conn, partner=bc_conn)
         assert pair_webhooks_register(pair=pair).failed == {}
-    return {"bp": bp, "bc": bc, "bp_conn": bp_conn}
+    return {"bp": bp, "bc": bc, "bp_conn": bp_conn, "pair": pair}
 
 
 def _touch(live_stack, catalogue, product: dict, name: str) -> None:
@@ -50,15 +50,18 @@ def _skus_in_store(control, catalogue) -> list[str]:
                                               "products")]
 
 
-def _states(live_stack, product_id: int) -> list[tuple[str, str]]:
+def _states(live_stack, catalogue, product_id: int) -> list[tuple[str, str]]:
     with live_stack.inside():
-        return list(InboundEvent.objects.filter(external_id=str(product_id))
+        return list(InboundEvent.objects.filter(flow__pair=catalogue["pair"],
+                                                external_id=str(product_id))
                     .values_list("status", "last_error"))
 
 
-def _linked(live_stack, product_id: int) -> bool:
+def _linked(live_stack, catalogue, product_id: int) -> bool:
+    # Every sandbox account numbers its products from 1001: look in this module's pair only.
     with live_stack.inside():
-        return RecordLink.objects.filter(flow__key="product-bp-to-bc",
+        return RecordLink.objects.filter(flow__pair=catalogue["pair"],
+                                         flow__key="product-bp-to-bc",
                                          source_id=str(product_id)).exists()
 
 
@@ -72,7 +75,8 @@ def test_worker_killed_mid_write_delivers_the_event_once_after_restart(
     def processing() -> bool:
         with live_stack.inside():
             return InboundEvent.objects.filter(
-                flow__key="product-bp-to-bc", external_id=str(product["id"]),
+                flow__pair=catalogue["pair"], flow__key="product-bp-to-bc",
+                external_id=str(product["id"]),
                 status=InboundEvent.Status.PROCESSING).exists()
 
     wait_until(processing, what="the event is being processed")
@@ -80,7 +84,7 @@ def test_worker_killed_mid_write_delivers_the_event_once_after_restart(
     control.clear_faults()
     live_stack.start_worker()
 
-    wait_until(lambda: _linked(live_stack, product["id"]), timeout=90,
+    wait_until(lambda: _linked(live_stack, catalogue, product["id"]), timeout=90,
                what="the event delivered after the restart")
     assert _skus_in_store(control, catalogue).count(product["identity"]["sku"]) == 1
 
@@ -98,9 +102,9 @@ def test_flaky_store_still_gets_every_product_exactly_once(live_stack, catalogue
         _touch(live_stack, catalogue, product, f"Flaky {product['id']}")
 
     for product in products:
-        wait_until(lambda p=product: _linked(live_stack, p["id"]), timeout=300,
+        wait_until(lambda p=product: _linked(live_stack, catalogue, p["id"]), timeout=300,
                    what=f"product {product['id']} delivered through the faults "
-                        f"({_states(live_stack, product['id'])})")
+                        f"({_states(live_stack, catalogue, product['id'])})")
     control.clear_faults()
     skus = _skus_in_store(control, catalogue)
     assert all(skus.count(p["identity"]["sku"]) == 1 for p in products)
