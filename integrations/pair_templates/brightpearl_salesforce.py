@@ -516,7 +516,8 @@ TEMPLATE = PairTemplate(
         FlowTemplate(
             key="credit-note-bp-to-sf", name="Credit notes: Brightpearl → Salesforce cases",
             entity="credit_note", source=BP, target=SF, trigger="webhook",
-            events=("sales-credit.created", "sales-credit.modified.order-status"),
+            # Rows are added after the credit is created: take every later change too.
+            events=("sales-credit.created", "sales-credit.modified"),
             mapping=CREDIT_NOTE_TO_CASE,
             lookups={"credit_statuses": CREDIT_STATUSES},
             depends_on=(_ACCOUNT_FLOW,),

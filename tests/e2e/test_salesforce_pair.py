@@ -344,6 +344,9 @@ def test_brightpearl_sales_credit_becomes_a_salesforce_return_case(live_stack, c
     credit_id = _bp_order(live_stack, crm, contact_id, product, 1, order_type="SC")
     link = _synced(live_stack, "credit-note-bp-to-sf", credit_id, "credit synced")
     bp, sf = _connectors(live_stack, crm)
+    # Brightpearl adds a credit's rows after creating it; the row changes update the case.
+    wait_until(lambda: "Dry Bag" in _field(live_stack, sf, "Case", link.target_id,
+                                           "Description"), what="credit rows on the case")
     with live_stack.inside():
         case = sf.get("Case", link.target_id)
         status = bp.get("credit_note", credit_id)["orderStatus"]["orderStatusId"]
