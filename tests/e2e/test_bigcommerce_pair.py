@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from integrations.models import Connection, RecordLink
-from integrations.services.connections import connection_create, connector_for
+from integrations.services.connections import connector_for
 from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
+from tests.connections import bigcommerce_connection, brightpearl_connection
 from tests.e2e.conftest import wait_until
 
 pytestmark = pytest.mark.e2e
@@ -23,17 +24,8 @@ def shop(live_stack, new_account_module):
     bp = new_account_module("brightpearl", seed={"products": 6, "customers": 1})
     bc = new_account_module("bigcommerce")
     with live_stack.inside():
-        creds = bp["credentials"]
-        bp_conn = connection_create(
-            name=f"BP {bp['account']}", system="brightpearl", base_url=bp["base_url"],
-            account=bp["account"], auth_type="private_app",
-            credentials={"private_app_ref": creds["private_app_ref"],
-                         "account_token": creds["account_token"]})
-        bc_conn = connection_create(
-            name=f"BC {bc['account']}", system="bigcommerce", base_url=bc["base_url"],
-            account=bc["account"], auth_type="api_token",
-            credentials={"store_hash": bc["account"],
-                         "access_token": bc["credentials"]["access_token"]})
+        bp_conn = brightpearl_connection(bp, name=f"BP {bp['account']}")
+        bc_conn = bigcommerce_connection(bc, name=f"BC {bc['account']}")
         pair = pair_create_from_template(name=f"Shop {bc['account']}",
                                          template_key="brightpearl-bigcommerce",
                                          brightpearl=bp_conn, partner=bc_conn)

@@ -6,26 +6,9 @@ from typing import Any
 
 import pytest
 
-from integrations.models import Connection, InboundEvent, IntegrationPair
-from integrations.services.connections import connection_create
+from integrations.models import InboundEvent, IntegrationPair
 from integrations.services.pairs import pair_create_from_template
-
-
-def brightpearl_connection(account: dict[str, Any], name: str = "Brightpearl") -> Connection:
-    creds = account["credentials"]
-    return connection_create(
-        name=name, system="brightpearl", base_url=account["base_url"],
-        account=account["account"], auth_type="private_app",
-        credentials={"private_app_ref": creds["private_app_ref"],
-                     "account_token": creds["account_token"]})
-
-
-def bigcommerce_connection(store: dict[str, Any], name: str = "BigCommerce") -> Connection:
-    return connection_create(
-        name=name, system="bigcommerce", base_url=store["base_url"], account=store["account"],
-        auth_type="api_token",
-        credentials={"store_hash": store["account"],
-                     "access_token": store["credentials"]["access_token"]})
+from tests.connections import bigcommerce_connection, brightpearl_connection
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ from integrations.services.polling import flow_poll
 from integrations.services.retention import logs_purge
 from integrations.services.sync import event_process
 from tenants.models import PollSchedule
-from tests.integrations.sync.conftest import brightpearl_connection
+from tests.connections import brightpearl_connection
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ from django.test import Client
 
 from accounts.models import User
 from integrations.models import IntegrationPair
+from tests.connections import bigcommerce_connection, brightpearl_connection
 from tests.factories import UserFactory
-from tests.integrations.sync.conftest import bigcommerce_connection, brightpearl_connection
 
 pytestmark = pytest.mark.django_db
 
