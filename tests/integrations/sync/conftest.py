@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from integrations.models import InboundEvent, IntegrationPair
 from integrations.services.pairs import pair_create_from_template
 from tests.connections import bigcommerce_connection, brightpearl_connection
 
@@ -21,7 +20,3 @@ def bc_pair(tenant_a, new_account) -> dict[str, Any]:
         brightpearl=brightpearl_connection(bp_account),
         partner=bigcommerce_connection(bc_store))
     return {"pair": pair, "bp": bp_account, "bc": bc_store}
-
-
-def events_of(pair: IntegrationPair, flow_key: str) -> list[InboundEvent]:
-    return list(InboundEvent.objects.filter(flow__pair=pair, flow__key=flow_key))
