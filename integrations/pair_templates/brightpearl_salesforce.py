@@ -462,8 +462,8 @@ TEMPLATE = PairTemplate(
         FlowTemplate(
             key=_ORDER_FLOW, name="Sales orders: Brightpearl → Salesforce orders",
             entity="sales_order", source=BP, target=SF, trigger="webhook",
-            events=("sales-order.created", "sales-order.modified.order-status",
-                    "sales-order.modified.shipping-status"),
+            # Rows are added after the order is created: take every later change too.
+            events=("sales-order.created", "sales-order.modified"),
             mapping=SALES_ORDER_TO_ORDER,
             lookups={"sf_order_statuses": ORDER_STATUSES, "order_types": ORDER_TYPES,
                      "sf_price_books": {}, **COUNTRY_LOOKUPS},

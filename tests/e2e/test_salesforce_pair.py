@@ -261,6 +261,9 @@ def test_brightpearl_sales_order_becomes_a_salesforce_order_with_its_lines(live_
     contact_id, order_id, link, _ = _synced_order(live_stack, crm, control, index=2,
                                                   email="order@example.com")
     _, sf = _connectors(live_stack, crm)
+    # Brightpearl adds an order's rows after creating it; the row changes bring the lines.
+    wait_until(lambda: _field(live_stack, sf, "Order", link.target_id, "OrderItems")["records"],
+               what="order lines in Salesforce")
     with live_stack.inside():
         order = sf.get("Order", link.target_id)
     account_id = _link(live_stack, "customer-bp-to-sf-account", contact_id).target_id
