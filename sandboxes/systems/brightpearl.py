@@ -537,6 +537,42 @@ def goods_out_event_post(req: BpRequest, m: re.Match[str]) -> Any:
     return None
 
 
+@api("POST", rf"warehouse-service/order/{ID}/goods-note/goods-in")
+def goods_in_post(req: BpRequest, m: re.Match[str]) -> Any:
+    # One note per request (one warehouse); Brightpearl answers with its id.
+    return _created(res.goods_in_create(req.ctx, req.account, int(m[1]), req.json_object()))
+
+
+def _goods_in_notes(req: BpRequest, order_set: str | None, note_set: str | None) -> Any:
+    order_ids = None if order_set in (None, "*") else set(id_set_parse(order_set))
+    note_ids = set(id_set_parse(note_set)) if note_set else None
+    if order_ids is None and note_ids is None:
+        raise bad_request("WHSC-030", "Give an order ID set or a goods-in note ID set: all "
+                                      "goods-in notes of all orders cannot be requested")
+    for ids in (order_ids, note_ids):
+        if ids is not None and len(ids) > res.MAX_GOODS_IN_ID_SET:
+            raise bad_request("CMNC-400", f"A goods-in ID set may hold at most "
+                                          f"{res.MAX_GOODS_IN_ID_SET} ids")
+    found = {
+        str(note_id): note for note_id, note in req.table("goods_in_note").items()
+        if (order_ids is None or note["orderId"] in order_ids)
+        and (note_ids is None or note_id in note_ids)
+    }
+    if not found:
+        raise not_found("Goods-in note")
+    return found
+
+
+@api("GET", r"warehouse-service/order/([\d,\-]+|\*)/goods-note/goods-in(?:/([\d,\-]+))?")
+def goods_in_get(req: BpRequest, m: re.Match[str]) -> Any:
+    return _goods_in_notes(req, m[1], m[2])
+
+
+@api("GET", rf"warehouse-service/goods-note/goods-in/{IDSET}")
+def goods_in_get_by_id(req: BpRequest, m: re.Match[str]) -> Any:
+    return _goods_in_notes(req, None, m[1])
+
+
 # accounting -----------------------------------------------------------------------------
 
 

@@ -25,6 +25,7 @@ FIRST_IDS = {
     "postal_address": 301,
     "order": 100001,
     "goods_out_note": 5001,
+    "goods_in_note": 6001,
     "customer_payment": 7001,
     "journal": 9001,
     "stock_movement": 20001,

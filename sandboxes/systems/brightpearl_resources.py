@@ -1,6 +1,6 @@
-"""Brightpearl emulator: the resources (products, contacts, orders, stock, goods-out notes,
-payments, journals, webhooks) as plain functions over an account, used by the API handlers
-(``*_create(..., emit=True)``) and by seeding (``emit=False``).
+"""Brightpearl emulator: the resources (products, contacts, orders, stock, goods-out and
+goods-in notes, payments, journals, webhooks) as plain functions over an account, used by the
+API handlers (``*_create(..., emit=True)``) and by seeding (``emit=False``).
 """
 
 from __future__ import annotations
@@ -837,6 +837,127 @@ def _ship(ctx: SystemContext, account: Account, note: dict[str, Any], *, emit: b
     record_saved(account.table("order"), order["id"], order)
     if emit:
         event_emit(ctx, account, "sales-order", "modified", order["id"], "shipping-status")
+
+
+# -- goods-in notes ------------------------------------------------------------------------
+
+MAX_GOODS_IN_ID_SET = 200  # Brightpearl caps goods-in note ID sets at 200
+
+
+def _received_by_row(account: Account, order_id: int) -> dict[str, int]:
+    received: dict[str, int] = {}
+    for note in account.table("goods_in_note").values():
+        if note["orderId"] == order_id:
+            for moved in note["goodsMoved"]:
+                row_id = str(moved["purchaseOrderRowId"])
+                received[row_id] = received.get(row_id, 0) + moved["quantity"]
+    return received
+
+
+def goods_in_create(
+    ctx: SystemContext, account: Account, order_id: int, body: dict[str, Any], *,
+    emit: bool = True,
+) -> int:
+    """Receive stock against a purchase order: one note for one warehouse (as Brightpearl
+    allows per request); on hand rises at once and each movement becomes a batch."""
+    order = order_get(account, order_id)
+    if order["orderTypeCode"] != "PO":
+        raise bad_request("WHSC-040", f"Order {order_id} is not a purchase order; goods-in "
+                                      "notes can only be made for purchase orders")
+    warehouse_id = _int_field(body, "warehouseId", "WHSC-041", required=True)
+    warehouse = account.table("warehouse").get(warehouse_id)
+    if warehouse is None:
+        raise bad_request("WHSC-041", f"Warehouse {warehouse_id} does not exist")
+    moves = body.get("goodsMoved")
+    if not isinstance(moves, list) or not moves:
+        raise bad_request("WHSC-042", "goodsMoved[] is required")
+    received_on = body.get("receivedOn") or body.get("receivedDate") or bp_time()
+    time_parse(str(received_on))
+    reference = str(body.get("userBatchReference") or "")
+    if reference and any(n["userBatchReference"] == reference
+                         for n in account.table("goods_in_note").values()):
+        raise bad_request("WHSC-048", f"userBatchReference '{reference}' is already used by "
+                                      "another goods-in note")
+    currency = order["currency"]["orderCurrencyCode"]
+    received = _received_by_row(account, order_id)
+    planned: list[dict[str, Any]] = []
+    for index, item in enumerate(moves):
+        if not isinstance(item, dict):
+            raise bad_request("WHSC-042", f"goodsMoved[{index}] must be an object")
+        product_id = _int_field(item, "productId", "WHSC-043", required=True)
+        if account.table("product").get(product_id) is None:
+            raise bad_request("WHSC-043", f"Product {product_id} does not exist")
+        row_id = _int_field(item, "purchaseOrderRowId", "WHSC-044", required=True)
+        row = order["orderRows"].get(str(row_id))
+        if row is None:
+            raise bad_request("WHSC-044", f"Order row {row_id} is not on purchase order "
+                                          f"{order_id}")
+        if row["productId"] != product_id:
+            raise bad_request("WHSC-045", f"Order row {row_id} is for product "
+                                          f"{row['productId']}, not {product_id}")
+        quantity = item.get("quantity")
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity <= 0:
+            raise bad_request("WHSC-046", f"goodsMoved[{index}].quantity must be a positive "
+                                          "integer")
+        ordered = int(float(row["quantity"]["magnitude"]))
+        already = received.get(str(row_id), 0)
+        if already + quantity > ordered:
+            raise bad_request("WHSC-047", f"Cannot receive {quantity} of order row {row_id}: "
+                                          f"{ordered} ordered, {already} already received")
+        received[str(row_id)] = already + quantity
+        value = item.get("productValue") or {}
+        if not isinstance(value, dict):
+            raise bad_request("WHSC-049", f"goodsMoved[{index}].productValue must be an object")
+        unit = number(value.get("value", row["productPrice"]["value"]),
+                      f"goodsMoved[{index}].productValue.value")
+        location = _int_field(item, "destinationLocationId", "WHSC-050") or warehouse[
+            "defaultLocationId"]
+        planned.append({
+            "productId": product_id, "purchaseOrderRowId": row_id, "quantity": quantity,
+            "warehouseId": warehouse_id, "destinationLocationId": location,
+            "productValue": {"currency": str(value.get("currency") or currency),
+                             "value": money4(unit)},
+            "cleared": False, "valueConfirmed": True,
+        })
+    notes = account.table("goods_in_note")
+    note_id = notes.next_id()
+    now = bp_time()
+    for moved in planned:
+        moved.update(goodsNoteId=note_id, batchGoodsNoteId=note_id)
+    notes.insert({
+        "goodsNoteId": note_id,
+        "orderId": order_id,
+        "transfer": bool(body.get("transfer", False)),
+        "goodsNoteStatus": "OPEN",
+        "userBatchReference": reference,
+        "receivedOn": received_on,
+        "createdOn": now,
+        "createdBy": 4,
+        "goodsMoved": planned,
+    }, record_id=note_id)
+    batches = account.table("goods_in_batch")
+    for moved in planned:
+        batches.insert({
+            "batchId": note_id, "purchaseOrderId": order_id, "userBatchRef": reference,
+            "productId": moved["productId"], "locationId": moved["destinationLocationId"],
+            "price": moved["productValue"]["value"],
+            "currCode": moved["productValue"]["currency"],
+            "receivedQuantity": moved["quantity"], "receivedDate": received_on,
+            "warehouseId": warehouse_id,
+        })
+        stock_level(account, moved["productId"], warehouse_id)["onHand"] += moved["quantity"]
+        account.table("stock").touch(moved["productId"])
+    complete = all(
+        received.get(row_id, 0) >= float(row["quantity"]["magnitude"])
+        for row_id, row in order["orderRows"].items() if row["productId"]
+    )
+    order["stockStatusCode"] = "POA" if complete else "POP"
+    record_saved(account.table("order"), order_id, order)
+    if emit:
+        event_emit(ctx, account, "goods-in-note", "created", note_id)
+        for product_id in dict.fromkeys(m["productId"] for m in planned):
+            event_emit(ctx, account, "product", "modified", product_id, "on-hand-modified")
+    return note_id
 
 
 # -- payments and journals -----------------------------------------------------------------

@@ -170,6 +170,21 @@ SEARCHES: dict[str, Search] = {
         CREATED,
         UPDATED,
     )),
+    # One row per goods movement received (a batch of stock); batchId is the goods-in note.
+    "warehouse-service/goods-in-search": Search("goods_in_batch", (
+        Column("batchId", "INTEGER", _field("batchId")),
+        Column("purchaseOrderId", "INTEGER", _field("purchaseOrderId")),
+        Column("userBatchRef", "STRING", _field("userBatchRef")),
+        Column("productId", "INTEGER", _field("productId")),
+        Column("locationId", "INTEGER", _field("locationId")),
+        Column("price", "STRING", _field("price")),
+        Column("currCode", "STRING", _field("currCode")),
+        Column("receivedQuantity", "INTEGER", _field("receivedQuantity")),
+        Column("createdDate", "PERIOD", _created, _created_epoch),
+        Column("receivedDate", "PERIOD", _field("receivedDate"),
+               lambda r, i, t: time_parse(str(r["receivedDate"]))),
+        Column("warehouseId", "INTEGER", _field("warehouseId")),
+    )),
 }
 
 

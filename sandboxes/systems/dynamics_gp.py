@@ -255,6 +255,10 @@ def sop_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
     if customer.get("HOLD") == 1:
         raise EConnectError(28, proc, "The customer is on hold", "CUSTNMBR", ident)
     _site(account, head.get("LOCNCODE", ""), proc)
+    order = _transfer_source(account, head, ident)
+    remaining = ([float(x["QUANTITY"]) - float(x.get("QTYPRINV", 0)) for x in order["lines"]]
+                 if order is not None else [])
+    transferred: list[tuple[int, float]] = []
     subtotal = 0.0
     for seq, line in enumerate(lines, 1):
         lproc = "taSopLineIvcInsert"
@@ -279,6 +283,8 @@ def sop_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
             raise EConnectError(41, lproc, "The Extended Price (XTNDPRCE) does not equal "
                                 "UNITPRCE * QUANTITY", "XTNDPRCE", lident)
         _site(account, line.get("LOCNCODE", ""), lproc)
+        if order is not None:
+            transferred.append((_order_line(order, line, remaining, lident), line["QUANTITY"]))
         line.update(XTNDPRCE=extended, LNITMSEQ=line.get("LNITMSEQ") or seq * 16384)
         line.setdefault("LOCNCODE", head.get("LOCNCODE", ""))
         subtotal += extended
@@ -290,12 +296,17 @@ def sop_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
     if abs(_money(expected) - _money(head["DOCAMNT"])) > 0.005:
         raise EConnectError(27, proc, "The Document Amount (DOCAMNT) does not equal SUBTOTAL - "
                             "TRDISAMT + FREIGHT + MISCAMNT + TAXAMNT", "DOCAMNT", ident)
+    if order is not None:
+        _transfer_apply(account, order, transferred)
     for line in lines:
         if line.get("NONINVEN"):
             continue
         site = line.get("LOCNCODE") or "MAIN"
         qty = float(line["QUANTITY"])
-        if sop_type == 2:
+        if order is not None:
+            # Invoiced from the order: its allocation is released as the stock leaves.
+            _move(account, line["ITEMNMBR"], site, ATYALLOC=-qty, QTYONHND=-qty)
+        elif sop_type == 2:
             _move(account, line["ITEMNMBR"], site, ATYALLOC=qty)
         elif sop_type == 3:
             _move(account, line["ITEMNMBR"], site, QTYONHND=-qty)
@@ -305,6 +316,65 @@ def sop_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
                 VOIDSTTS=0)
     _put(account, "SOP10100", key, head)
     return "taSopHdrIvcInsert", "SOPNUMBE", number
+
+
+def _transfer_source(account: Account, head: dict[str, Any],
+                     ident: dict[str, Any]) -> dict[str, Any] | None:
+    """The SOP order an invoice is transferred from (``ORIGTYPE`` 2 + ``ORIGNUMB``), or None.
+
+    GP's Transfer moves an order to an invoice keeping its lines; eConnect has no transfer
+    node, so the shim takes the invoice header naming its originating order, as GP records it
+    on the invoice (ORIGTYPE/ORIGNUMB), and does the transfer's bookkeeping."""
+    if int(head.get("ORIGTYPE") or 0) != 2:
+        return None
+    proc = "taSopHdrIvcInsert"
+    if int(head["SOPTYPE"]) != 3:
+        raise EConnectError(32, proc, "Only an invoice (SOPTYPE 3) can be transferred from an "
+                            "order (ORIGTYPE 2)", "ORIGTYPE", ident)
+    number = str(head.get("ORIGNUMB") or "").strip()
+    order = _get(account, "SOP10100", f"2|{number}") if number else None
+    if order is None:
+        raise EConnectError(29, proc, "The original order (ORIGNUMB) does not exist in SOP10100 "
+                            "as an order (SOPTYPE 2)", "ORIGNUMB", {**ident, "ORIGNUMB": number})
+    if order.get("TRANSFERRED"):
+        raise EConnectError(30, proc, "The original order (ORIGNUMB) has already been "
+                            "transferred to an invoice", "ORIGNUMB",
+                            {**ident, "ORIGNUMB": number})
+    if order["CUSTNMBR"] != head["CUSTNMBR"]:
+        raise EConnectError(31, proc, "The Customer Number (CUSTNMBR) does not match the "
+                            "original order's customer", "CUSTNMBR", {**ident,
+                                                                      "ORIGNUMB": number})
+    return order
+
+
+def _order_line(order: dict[str, Any], line: dict[str, Any], remaining: list[float],
+                ident: dict[str, Any]) -> int:
+    """The order line an invoice line transfers (same item; same LNITMSEQ when given) with
+    enough quantity left; ``remaining`` is consumed so two lines cannot take the same units."""
+    quantity = float(line["QUANTITY"])
+    candidates = [n for n, x in enumerate(order["lines"]) if x["ITEMNMBR"] == line["ITEMNMBR"]
+                  and (not line.get("LNITMSEQ") or x.get("LNITMSEQ") == line["LNITMSEQ"])]
+    if not candidates:
+        raise EConnectError(45, "taSopLineIvcInsert", "The Item Number (ITEMNMBR) is not on the "
+                            "original order (ORIGNUMB)", "ITEMNMBR", ident)
+    for index in candidates:
+        if remaining[index] + 1e-9 >= quantity:
+            remaining[index] -= quantity
+            return index
+    left = sum(remaining[n] for n in candidates)
+    raise EConnectError(46, "taSopLineIvcInsert", f"The Quantity (QUANTITY) is more than the "
+                        f"{left:g} left to invoice on the original order", "QUANTITY", ident)
+
+
+def _transfer_apply(account: Account, order: dict[str, Any],
+                    transferred: list[tuple[int, float]]) -> None:
+    for index, quantity in transferred:
+        line = order["lines"][index]
+        line["QTYPRINV"] = round(float(line.get("QTYPRINV", 0)) + quantity, 5)
+    if all(float(x.get("QTYPRINV", 0)) + 1e-9 >= float(x["QUANTITY"]) for x in order["lines"]):
+        # GP moves a fully transferred order to history (SOP30200); the shim flags it.
+        order["TRANSFERRED"] = 1
+    _put(account, "SOP10100", f"2|{order['SOPNUMBE'].strip()}", order)
 
 
 def cash_receipt_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
@@ -403,6 +473,123 @@ def po_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
     return proc, "PONUMBER", head["PONUMBER"]
 
 
+def _po_line_left(line: dict[str, Any]) -> float:
+    return (float(line["QUANTITY"]) - float(line.get("QTYCANCE", 0))
+            - float(line.get("QTYSHPPD", 0)))
+
+
+def receipt_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
+    """A POP receipt (POPReceivingsType): stock in at the site, PO lines marked received."""
+    head = _plain(doc["taPopRcptHdrInsert"])
+    lines = [_plain(x) for x in doc["taPopRcptLineInsert"]]
+    proc = "taPopRcptHdrInsert"
+    number = head["POPRCTNM"].strip()
+    ident = {"POPRCTNM": number, "POPTYPE": head["POPTYPE"]}
+    if head["POPTYPE"] not in (1, 3):
+        raise EConnectError(231, proc, "The Receipt Type (POPTYPE) is invalid: use 1 shipment "
+                            "or 3 shipment/invoice", "POPTYPE", ident)
+    if head["POPTYPE"] == 3 and not head.get("VNDDOCNM"):
+        raise EConnectError(232, proc, "The Vendor Document Number (VNDDOCNM) is required when "
+                            "POPTYPE = 3", "VNDDOCNM", ident)
+    if _get(account, "POP10300", number) is not None:
+        raise EConnectError(233, proc, "The Receipt Number (POPRCTNM) already exists in "
+                            "POP10300 or POP30300", "POPRCTNM", ident)
+    vendor = _get(account, "PM00200", head["VENDORID"])
+    if vendor is None:
+        raise EConnectError(234, proc, "The Vendor ID (VENDORID) does not exist in the Vendor "
+                            "Master table - PM00200", "VENDORID",
+                            {**ident, "VENDORID": head["VENDORID"]})
+    taken: dict[tuple[str, int], float] = {}
+    planned: list[tuple[dict[str, Any], dict[str, Any] | None, int]] = []
+    subtotal = 0.0
+    for seq, line in enumerate(lines, 1):
+        lproc = "taPopRcptLineInsert"
+        lident = {**ident, "ITEMNMBR": line["ITEMNMBR"]}
+        if line["POPRCTNM"].strip() != number or line["POPTYPE"] != head["POPTYPE"]:
+            raise EConnectError(241, lproc, "The Receipt Number / Receipt Type of the line does "
+                                "not match the header", "POPRCTNM", lident)
+        if line["VENDORID"] != head["VENDORID"]:
+            raise EConnectError(242, lproc, "The Vendor ID (VENDORID) of the line does not "
+                                "match the header", "VENDORID", lident)
+        if not line.get("NONINVEN") and _get(account, "IV00101", line["ITEMNMBR"]) is None:
+            raise EConnectError(243, lproc, "The Item Number (ITEMNMBR) does not exist in the "
+                                "Item Master table - IV00101", "ITEMNMBR", lident)
+        quantity = float(line["QTYSHPPD"])
+        if quantity <= 0:
+            raise EConnectError(244, lproc, "The Quantity Shipped (QTYSHPPD) must be greater "
+                                "than zero", "QTYSHPPD", lident)
+        if head["POPTYPE"] == 3 and not line.get("QTYINVCD"):
+            raise EConnectError(245, lproc, "The Quantity Invoiced (QTYINVCD) is required when "
+                                "POPTYPE = 3", "QTYINVCD", lident)
+        po_line, po_index = None, -1
+        po_number = str(line.get("PONUMBER") or "").strip()
+        if po_number:
+            po = _get(account, "POP10100", po_number)
+            lident["PONUMBER"] = po_number
+            if po is None:
+                raise EConnectError(246, lproc, "The PO Number (PONUMBER) does not exist in the "
+                                    "Purchase Order Work table - POP10100", "PONUMBER", lident)
+            if po["VENDORID"] != head["VENDORID"]:
+                raise EConnectError(247, lproc, "The purchase order (PONUMBER) is for another "
+                                    f"vendor ({po['VENDORID']})", "PONUMBER", lident)
+            if po.get("POSTATUS") in (5, 6):
+                raise EConnectError(248, lproc, "The purchase order (PONUMBER) is closed or "
+                                    "canceled", "PONUMBER", lident)
+            candidates = [n for n, x in enumerate(po["lines"]) if x["ITEMNMBR"] == line["ITEMNMBR"]
+                          and (not line.get("POLNENUM") or x.get("ORD") == line["POLNENUM"])]
+            if not candidates:
+                raise EConnectError(249, lproc, "The Item Number (ITEMNMBR) is not on the "
+                                    "purchase order (PONUMBER)", "ITEMNMBR", lident)
+            left = {n: _po_line_left(po["lines"][n]) - taken.get((po_number, n), 0.0)
+                    for n in candidates}
+            po_index = next((n for n in candidates if left[n] + 1e-9 >= quantity), -1)
+            if po_index < 0:
+                raise EConnectError(250, lproc, f"The Quantity Shipped (QTYSHPPD) {quantity:g} "
+                                    f"is more than the {sum(left.values()):g} still to receive "
+                                    "on the purchase order line", "QTYSHPPD", lident)
+            taken[(po_number, po_index)] = taken.get((po_number, po_index), 0.0) + quantity
+            po_line = po["lines"][po_index]
+        site = line.get("LOCNCODE") or (po_line or {}).get("LOCNCODE") or "MAIN"
+        _site(account, site, lproc)
+        unit = line.get("UNITCOST")
+        if unit is None or line.get("AUTOCOST") == 1:
+            unit = float((po_line or {}).get("UNITCOST", 0))
+        extended = _money(line.get("EXTDCOST", unit * quantity))
+        if abs(extended - _money(unit * quantity)) > 0.005:
+            raise EConnectError(251, lproc, "The Extended Cost (EXTDCOST) does not equal "
+                                "UNITCOST * QTYSHPPD", "EXTDCOST", lident)
+        line.update(LOCNCODE=site, UNITCOST=unit, EXTDCOST=extended,
+                    RCPTLNNM=line.get("RCPTLNNM") or seq * 16384)
+        subtotal += extended
+        planned.append((line, po_line, po_index))
+    if head.get("SUBTOTAL") and abs(_money(subtotal) - _money(head["SUBTOTAL"])) > 0.005:
+        raise EConnectError(235, proc, "The Subtotal (SUBTOTAL) does not equal the sum of the "
+                            "line Extended Costs (EXTDCOST)", "SUBTOTAL", ident)
+    touched: dict[str, dict[str, Any]] = {}
+    for line, po_line, _ in planned:
+        quantity = float(line["QTYSHPPD"])
+        if not line.get("NONINVEN"):
+            _move(account, line["ITEMNMBR"], line["LOCNCODE"], QTYONHND=quantity)
+        if po_line is None:
+            continue
+        if not line.get("NONINVEN"):
+            _move(account, line["ITEMNMBR"], po_line["LOCNCODE"], QTYONORD=-quantity)
+        po_line["QTYSHPPD"] = round(float(po_line.get("QTYSHPPD", 0)) + quantity, 5)
+        # POLNESTA / POSTATUS: 1 new, 4 received (5 closed, 6 canceled).
+        po_line["POLNESTA"] = 4 if _po_line_left(po_line) <= 1e-9 else 1
+        po = _get(account, "POP10100", line["PONUMBER"].strip())
+        assert po is not None
+        touched[po["PONUMBER"]] = po
+    for po in touched.values():
+        if all(x.get("POLNESTA") == 4 for x in po["lines"]):
+            po["POSTATUS"] = 4
+        _put(account, "POP10100", po["PONUMBER"], po)
+    head.update(VENDNAME=head.get("VENDNAME") or vendor.get("VENDNAME", ""), lines=lines,
+                SUBTOTAL=_money(subtotal))
+    _put(account, "POP10300", number, head)
+    return proc, "POPRCTNM", number
+
+
 def iv_insert(account: Account, doc: dict[str, Any]) -> tuple[str, str, str]:
     head = _plain(doc["taIVTransactionHeaderInsert"])
     lines = [_plain(x) for x in doc["taIVTransactionLineInsert"]]
@@ -469,6 +656,7 @@ HANDLERS: dict[str, Callable[[Account, dict[str, Any]], tuple[str, str, str]]] =
     "POPTransactionType": po_insert,
     "IVInventoryTransactionType": iv_insert,
     "PMTransactionType": pm_insert,
+    "POPReceivingsType": receipt_insert,
 }
 
 
@@ -609,6 +797,7 @@ RESOURCES: dict[str, tuple[str, str]] = {
     "cashReceipts": ("RM10201", "Cash receipt"),
     "journalEntries": ("GL10000", "Journal entry"),
     "purchaseOrders": ("POP10100", "Purchase order"),
+    "purchaseReceipts": ("POP10300", "Purchase receipt"),
     "inventoryTransactions": ("IV10000", "Inventory transaction"),
     "payablesTransactions": ("PM10000", "Payables transaction"),
 }

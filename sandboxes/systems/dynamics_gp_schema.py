@@ -4,7 +4,8 @@ eConnect validates each document against ``eConnect.xsd`` before any stored proc
 ``ta*`` node is an ``xs:sequence``, so an element out of schema order, an unknown element or a
 missing required one is refused with the .NET schema validator's message naming the element.
 Note the real schema's quirk that line items come *before* their header
-(``taSopLineIvcInsert_Items`` precedes ``taSopHdrIvcInsert``; likewise PO, GL and IV documents).
+(``taSopLineIvcInsert_Items`` precedes ``taSopHdrIvcInsert``; likewise PO, POP receipt, GL and
+IV documents).
 The field lists are a faithful-order subset of the real nodes.
 """
 
@@ -177,6 +178,23 @@ PM_TRANSACTION = Node("taPMTransactionInsert", (
     d("MSCCHAMT"), s("TRXDSCRN", 30), s("PORDNMBR", 20), s("CURNCYID", 15),
 ))
 
+RECEIPT_LINE = Node("taPopRcptLineInsert", (
+    i("POPTYPE", True), s("POPRCTNM", 17, True), s("PONUMBER", 17), s("ITEMNMBR", 31, True),
+    s("ITEMDESC", 101), s("VENDORID", 15, True), i("RCPTLNNM"), s("VNDITNUM", 31),
+    s("VNDITDSC", 101), t("ACTLSHIP"), s("InventoryAccount", 75), s("UOFM", 9),
+    d("UNITCOST"), d("EXTDCOST"), i("NONINVEN"), s("JOBNUMBR", 17), s("BOLPRONUMBER", 30),
+    d("QTYSHPPD", True), d("QTYINVCD"), i("AUTOCOST"), d("TAXAMNT"), s("LOCNCODE", 10),
+    i("POLNENUM"), t("receiptdate"), s("CURNCYID", 15),
+))
+
+RECEIPT_HEADER = Node("taPopRcptHdrInsert", (
+    s("POPRCTNM", 17, True), i("POPTYPE", True), s("VNDDOCNM", 20), t("receiptdate", True),
+    t("ACTLSHIP"), s("BACHNUMB", 15, True), s("VENDORID", 15, True), s("VENDNAME", 64),
+    d("SUBTOTAL"), d("TRDISAMT"), d("FRTAMNT"), d("MISCAMNT"), d("TAXAMNT"), s("PYMTRMID", 20),
+    s("REFRENCE", 30), s("USER2ENT", 15), s("VCHRNMBR", 20), i("AUTOCOST"), s("TAXSCHID", 15),
+    s("CURNCYID", 15), s("NOTETEXT", 500),
+))
+
 DOCUMENT_TYPES: dict[str, tuple[Child, ...]] = {
     "RMCustomerMasterType": (Child(PROCESS_INFO), Child(CUSTOMER, required=True)),
     "PMVendorMasterType": (Child(PROCESS_INFO), Child(VENDOR, required=True)),
@@ -204,6 +222,11 @@ DOCUMENT_TYPES: dict[str, tuple[Child, ...]] = {
         Child(IV_HEADER, required=True),
     ),
     "PMTransactionType": (Child(PROCESS_INFO), Child(PM_TRANSACTION, required=True)),
+    "POPReceivingsType": (
+        Child(PROCESS_INFO),
+        Child(RECEIPT_LINE, required=True, container="taPopRcptLineInsert_Items"),
+        Child(RECEIPT_HEADER, required=True),
+    ),
 }
 
 

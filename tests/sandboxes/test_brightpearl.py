@@ -744,6 +744,158 @@ def test_unknown_goods_out_event_code_gets_400(empty_bp: Bp) -> None:
     assert response.status_code == 400
 
 
+# -- goods-in notes ------------------------------------------------------------------------
+
+
+def _purchase_order(bp: Bp, quantity: int = 5) -> tuple[int, int, int]:
+    product_id = a_product(bp)
+    supplier_id = a_contact(bp, relationshipToAccount={"isSupplier": True})
+    order_id = bp.ok(bp.post("order-service/order", {
+        "orderTypeCode": "PO", "reference": unique("PO-"), "warehouseId": 1,
+        "parties": {"supplier": {"contactId": supplier_id}},
+        "rows": [{"productId": product_id, "quantity": {"magnitude": quantity},
+                  "rowValue": {"taxCode": "T20", "rowNet": {"value": 12.0 * quantity},
+                               "rowTax": {"value": 2.4 * quantity}}}]}))
+    [order] = bp.ok(bp.get(f"order-service/order/{order_id}"))
+    return order_id, product_id, int(next(iter(order["orderRows"])))
+
+
+def _goods_in(product_id: int, row_id: int, quantity: int, **extra: Any) -> dict[str, Any]:
+    return {"transfer": False, "warehouseId": 1, "receivedOn": "2026-03-05T09:00:00.000Z",
+            "goodsMoved": [{"productId": product_id, "purchaseOrderRowId": row_id,
+                            "quantity": quantity, "destinationLocationId": 1,
+                            "productValue": {"currency": "GBP", "value": 12.0}}],
+            **extra}
+
+
+def test_goods_in_note_is_created_and_read_by_order_and_note_id(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    note_id = empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                                        _goods_in(product_id, row_id, 3)))
+    note = empty_bp.ok(empty_bp.get(
+        f"warehouse-service/order/{order_id}/goods-note/goods-in/{note_id}"))[str(note_id)]
+    assert (note["goodsNoteId"], note["orderId"], note["receivedOn"]) == (
+        note_id, order_id, "2026-03-05T09:00:00.000Z")
+    [moved] = note["goodsMoved"]
+    assert (moved["productId"], moved["purchaseOrderRowId"], moved["quantity"],
+            moved["warehouseId"], moved["batchGoodsNoteId"]) == (product_id, row_id, 3, 1,
+                                                                  note_id)
+    assert moved["productValue"] == {"currency": "GBP", "value": "12.0000"}
+
+
+def test_goods_in_notes_are_read_by_note_id_set_alone(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    first = empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                                      _goods_in(product_id, row_id, 2)))
+    second = empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                                       _goods_in(product_id, row_id, 1)))
+    notes = empty_bp.ok(empty_bp.get(f"warehouse-service/goods-note/goods-in/{first},{second}"))
+    assert set(notes) == {str(first), str(second)}
+    by_star = empty_bp.ok(empty_bp.get(f"warehouse-service/order/*/goods-note/goods-in/{second}"))
+    assert list(by_star) == [str(second)]
+
+
+def test_all_goods_in_notes_of_all_orders_cannot_be_requested(empty_bp: Bp) -> None:
+    response = empty_bp.get("warehouse-service/order/*/goods-note/goods-in")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "WHSC-030"
+
+
+def test_receiving_raises_on_hand_and_marks_the_purchase_order_received(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp, quantity=5)
+    empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                              _goods_in(product_id, row_id, 2)))
+    [order] = empty_bp.ok(empty_bp.get(f"order-service/order/{order_id}"))
+    assert order["stockStatusCode"] == "POP"
+    empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                              _goods_in(product_id, row_id, 3)))
+    stock = empty_bp.ok(empty_bp.get(f"warehouse-service/product-availability/{product_id}"))
+    assert stock[str(product_id)]["warehouses"]["1"]["onHand"] == 5
+    [order] = empty_bp.ok(empty_bp.get(f"order-service/order/{order_id}"))
+    assert order["stockStatusCode"] == "POA"
+
+
+def test_receiving_more_than_ordered_gets_400(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp, quantity=5)
+    empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                              _goods_in(product_id, row_id, 4)))
+    response = empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                             _goods_in(product_id, row_id, 2))
+    assert response.status_code == 400
+    error = response.json()["errors"][0]
+    assert error["code"] == "WHSC-047" and "4 already received" in error["message"]
+
+
+def test_goods_in_note_for_an_unknown_order_gets_cmnc_404(empty_bp: Bp) -> None:
+    response = empty_bp.post("warehouse-service/order/999999/goods-note/goods-in",
+                             _goods_in(1001, 1, 1))
+    assert response.status_code == 404
+    assert response.json()["errors"][0]["code"] == "CMNC-404"
+
+
+def test_goods_in_note_for_a_sales_order_gets_400(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _stocked_order(empty_bp)
+    response = empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                             _goods_in(product_id, int(row_id), 1))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "WHSC-040"
+
+
+def test_goods_in_note_for_a_row_not_on_the_order_gets_400(empty_bp: Bp) -> None:
+    order_id, product_id, _ = _purchase_order(empty_bp)
+    response = empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                             _goods_in(product_id, 987654, 1))
+    assert response.json()["errors"][0]["code"] == "WHSC-044"
+
+
+def test_goods_in_note_for_an_unknown_product_gets_400(empty_bp: Bp) -> None:
+    order_id, _, row_id = _purchase_order(empty_bp)
+    response = empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                             _goods_in(987654, row_id, 1))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "WHSC-043"
+
+
+@pytest.mark.parametrize("quantity", [0, -2, 1.5, "3"])
+def test_goods_in_note_with_a_bad_quantity_gets_400(empty_bp: Bp, quantity: Any) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    body = _goods_in(product_id, row_id, 1)
+    body["goodsMoved"][0]["quantity"] = quantity
+    response = empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in", body)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "WHSC-046"
+
+
+def test_a_refused_goods_in_note_receives_nothing(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    body = _goods_in(product_id, row_id, 1)
+    body["goodsMoved"].append({"productId": product_id, "purchaseOrderRowId": 987654,
+                               "quantity": 1})
+    assert empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                         body).status_code == 400
+    assert empty_bp.get(f"warehouse-service/order/{order_id}/goods-note/goods-in"
+                        ).status_code == 404
+
+
+def test_goods_in_search_lists_received_batches_by_created_date(empty_bp: Bp) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    before = time.time()
+    note_id = empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                                        _goods_in(product_id, row_id, 2,
+                                                  userBatchReference="DELIVERY-77")))
+    since = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(before - 1))
+    answer = empty_bp.ok(empty_bp.get("warehouse-service/goods-in-search",
+                                      params={"createdDate": f"{since}/"}))
+    names = [c["name"] for c in answer["metaData"]["columns"]]
+    rows = [dict(zip(names, row, strict=True)) for row in answer["results"]]
+    assert [(r["batchId"], r["purchaseOrderId"], r["productId"], r["receivedQuantity"],
+             r["userBatchRef"]) for r in rows] == [(note_id, order_id, product_id, 2,
+                                                    "DELIVERY-77")]
+    later = empty_bp.ok(empty_bp.get("warehouse-service/goods-in-search",
+                                     params={"createdDate": "2999-01-01T00:00:00.000Z/"}))
+    assert later["results"] == []
+
+
 # -- payments and journals -----------------------------------------------------------------
 
 
@@ -929,6 +1081,22 @@ def test_goods_out_shipped_fires_its_event(
                               {"events": [{"eventCode": "SHW"}]}))
     [request] = webhook_receiver.wait_for(1)
     assert f"/goods-out-note/{note_id}?event=goods-out-note.modified.shipped" in request.path
+
+
+def test_goods_in_note_fires_its_created_event_and_on_hand_modified(
+    empty_bp: Bp, webhook_receiver: WebhookReceiver
+) -> None:
+    order_id, product_id, row_id = _purchase_order(empty_bp)
+    _hook(empty_bp, webhook_receiver, "goods-in-note.created")
+    _hook(empty_bp, webhook_receiver, "product.modified.on-hand-modified")
+    note_id = empty_bp.ok(empty_bp.post(f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                                        _goods_in(product_id, row_id, 1)))
+    paths = {request.path for request in webhook_receiver.wait_for(2)}
+    assert paths == {
+        f"/brightpearl/{empty_bp.account}/goods-in-note/{note_id}?event=goods-in-note.created",
+        f"/brightpearl/{empty_bp.account}/product/{product_id}"
+        "?event=product.modified.on-hand-modified",
+    }
 
 
 def test_subscription_to_a_prefix_receives_detailed_events(

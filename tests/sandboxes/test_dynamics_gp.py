@@ -258,6 +258,62 @@ def test_return_credit_note_puts_stock_back(gp: GP) -> None:
     assert quantity["QTYONHND"] == 12.0
 
 
+def transfer_xml(order: str, invoice: str, customer: str, item: str, *, qty: int = 2) -> str:
+    xml = sop_xml(invoice, customer, item, sop_type=3, qty=qty, subtotal=f"{45 * qty:.2f}",
+                  docamnt=f"{45 * qty + 18:.2f}")
+    return xml.replace(f"<SOPNUMBE>{invoice}</SOPNUMBE><TAXAMNT>",
+                       f"<SOPNUMBE>{invoice}</SOPNUMBE><ORIGNUMB>{order}</ORIGNUMB>"
+                       f"<ORIGTYPE>2</ORIGTYPE><TAXAMNT>")
+
+
+def test_order_transferred_to_an_invoice_keeps_lines_and_releases_the_allocation(
+        gp: GP) -> None:
+    customer, item = _customer_and_item(gp)
+    order, invoice = unique("ORD"), unique("INV")
+    gp.ok(sop_xml(order, customer, item))
+    gp.ok(transfer_xml(order, invoice, customer, item))
+    document = gp.get(f"salesDocuments/3/{invoice}").json()
+    assert (document["ORIGTYPE"], document["ORIGNUMB"], document["lines"][0]["ITEMNMBR"]) == (
+        2, order, item)
+    assert gp.get(f"salesDocuments/2/{order}").json()["TRANSFERRED"] == 1
+    quantity = gp.get("inventory", itemNumber=item, siteId="MAIN").json()["value"][0]
+    assert (quantity["QTYONHND"], quantity["ATYALLOC"]) == (8.0, 0.0)
+
+
+def test_an_order_is_transferred_only_once(gp: GP) -> None:
+    customer, item = _customer_and_item(gp)
+    order = unique("ORD")
+    gp.ok(sop_xml(order, customer, item))
+    gp.ok(transfer_xml(order, unique("INV"), customer, item))
+    error = gp.error(transfer_xml(order, unique("INV"), customer, item))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("30", "ORIGNUMB")
+
+
+def test_transfer_from_an_unknown_order_is_refused(gp: GP) -> None:
+    customer, item = _customer_and_item(gp)
+    error = gp.error(transfer_xml("GHOST-ORD", unique("INV"), customer, item))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("29", "ORIGNUMB")
+
+
+def test_transfer_of_more_than_the_order_holds_is_refused(gp: GP) -> None:
+    customer, item = _customer_and_item(gp)
+    order = unique("ORD")
+    gp.ok(sop_xml(order, customer, item))
+    error = gp.error(transfer_xml(order, unique("INV"), customer, item, qty=3))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("46", "QUANTITY")
+
+
+def test_part_transfer_leaves_the_rest_of_the_order_open(gp: GP) -> None:
+    customer, item = _customer_and_item(gp)
+    order = unique("ORD")
+    gp.ok(sop_xml(order, customer, item))
+    gp.ok(transfer_xml(order, unique("INV"), customer, item, qty=1))
+    document = gp.get(f"salesDocuments/2/{order}").json()
+    assert (document["lines"][0]["QTYPRINV"], document.get("TRANSFERRED")) == (1.0, None)
+    gp.ok(transfer_xml(order, unique("INV"), customer, item, qty=1))
+    assert gp.get(f"salesDocuments/2/{order}").json()["TRANSFERRED"] == 1
+
+
 def test_failed_document_in_a_batch_rolls_back_the_others(gp: GP) -> None:
     number = unique("CU")
     xml = customer_xml(number).replace("</eConnect>", "") + (
@@ -316,6 +372,116 @@ def test_purchase_order_create_and_read(gp: GP) -> None:
           f"<DOCDATE>2025-06-01</DOCDATE></taPoHdr></POPTransactionType></eConnect>")
     order = gp.get(f"purchaseOrders/{number}").json()
     assert (order["SUBTOTAL"], order["lines"][0]["QUANTITY"]) == (100.0, 5.0)
+
+
+def _purchase_order(gp: GP, item: str, qty: int = 5) -> tuple[str, str]:
+    vendor = gp.get("vendors").json()["value"][0]["VENDORID"]
+    number = unique("PO")
+    gp.ok(f"<eConnect><POPTransactionType><taPoLine_Items><taPoLine><POTYPE>1</POTYPE>"
+          f"<PONUMBER>{number}</PONUMBER><VENDORID>{vendor}</VENDORID>"
+          f"<LOCNCODE>MAIN</LOCNCODE><ITEMNMBR>{item}</ITEMNMBR><QUANTITY>{qty}</QUANTITY>"
+          f"<UNITCOST>20.00</UNITCOST></taPoLine></taPoLine_Items><taPoHdr><POTYPE>1</POTYPE>"
+          f"<PONUMBER>{number}</PONUMBER><VENDORID>{vendor}</VENDORID>"
+          f"<DOCDATE>2025-06-01</DOCDATE></taPoHdr></POPTransactionType></eConnect>")
+    return number, vendor
+
+
+def receipt_xml(number: str, vendor: str, po: str, item: str, qty: int, *,
+                pop_type: int = 1, unit_cost: str | None = None) -> str:
+    cost = f"<UNITCOST>{unit_cost}</UNITCOST>" if unit_cost is not None else ""
+    return (f"<eConnect><POPReceivingsType><taPopRcptLineInsert_Items><taPopRcptLineInsert>"
+            f"<POPTYPE>{pop_type}</POPTYPE><POPRCTNM>{number}</POPRCTNM><PONUMBER>{po}</PONUMBER>"
+            f"<ITEMNMBR>{item}</ITEMNMBR><VENDORID>{vendor}</VENDORID>{cost}"
+            f"<QTYSHPPD>{qty}</QTYSHPPD><LOCNCODE>MAIN</LOCNCODE></taPopRcptLineInsert>"
+            f"</taPopRcptLineInsert_Items><taPopRcptHdrInsert><POPRCTNM>{number}</POPRCTNM>"
+            f"<POPTYPE>{pop_type}</POPTYPE><receiptdate>2025-06-05</receiptdate>"
+            f"<BACHNUMB>RECEIVINGS</BACHNUMB><VENDORID>{vendor}</VENDORID>"
+            f"</taPopRcptHdrInsert></POPReceivingsType></eConnect>")
+
+
+def test_pop_receipt_raises_site_quantity_and_takes_cost_from_the_po(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item, qty=5)
+    number = unique("RCT")
+    gp.ok(receipt_xml(number, vendor, po, item, 3))
+    receipt = gp.get(f"purchaseReceipts/{number}").json()
+    [line] = receipt["lines"]
+    assert (receipt["VENDORID"], receipt["SUBTOTAL"], line["UNITCOST"], line["EXTDCOST"]) == (
+        vendor, 60.0, 20.0, 60.0)
+    quantity = gp.get("inventory", itemNumber=item, siteId="MAIN").json()["value"][0]
+    assert (quantity["QTYONHND"], quantity["QTYONORD"]) == (13.0, 2.0)
+
+
+def test_pop_receipts_mark_the_po_line_and_then_the_po_received(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item, qty=5)
+    gp.ok(receipt_xml(unique("RCT"), vendor, po, item, 2))
+    order = gp.get(f"purchaseOrders/{po}").json()
+    assert (order["lines"][0]["QTYSHPPD"], order["lines"][0]["POLNESTA"], order["POSTATUS"]) == (
+        2.0, 1, 1)
+    gp.ok(receipt_xml(unique("RCT"), vendor, po, item, 3))
+    order = gp.get(f"purchaseOrders/{po}").json()
+    assert (order["lines"][0]["POLNESTA"], order["POSTATUS"]) == (4, 4)
+
+
+def test_receiving_more_than_ordered_is_refused(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item, qty=5)
+    gp.ok(receipt_xml(unique("RCT"), vendor, po, item, 4))
+    error = gp.error(receipt_xml(unique("RCT"), vendor, po, item, 2))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("250", "QTYSHPPD")
+    assert "1 still to receive" in (error.findtext("ErrorDescription") or "")
+
+
+def test_receipt_against_an_unknown_po_is_refused(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    vendor = gp.get("vendors").json()["value"][0]["VENDORID"]
+    error = gp.error(receipt_xml(unique("RCT"), vendor, "GHOST-PO", item, 1))
+    assert (error.findtext("StoredProcedure"), error.findtext("Element")) == (
+        "taPopRcptLineInsert", "PONUMBER")
+
+
+def test_receipt_of_an_unknown_item_is_refused(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item)
+    error = gp.error(receipt_xml(unique("RCT"), vendor, po, "GHOST-ITEM", 1))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("243", "ITEMNMBR")
+
+
+def test_receipt_of_an_item_not_on_the_po_is_refused(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    _, other = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item)
+    error = gp.error(receipt_xml(unique("RCT"), vendor, po, other, 1))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("249", "ITEMNMBR")
+
+
+def test_duplicate_receipt_number_is_refused_and_receives_nothing_more(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item, qty=5)
+    number = unique("RCT")
+    gp.ok(receipt_xml(number, vendor, po, item, 1))
+    error = gp.error(receipt_xml(number, vendor, po, item, 1))
+    assert (error.findtext("ErrorNumber"), error.findtext("Element")) == ("233", "POPRCTNM")
+    quantity = gp.get("inventory", itemNumber=item, siteId="MAIN").json()["value"][0]
+    assert quantity["QTYONHND"] == 11.0
+
+
+def test_shipment_invoice_receipt_needs_the_vendor_document_number(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item)
+    error = gp.error(receipt_xml(unique("RCT"), vendor, po, item, 1, pop_type=3))
+    assert error.findtext("Element") == "VNDDOCNM"
+
+
+def test_receipt_header_before_lines_violates_schema_order(gp: GP) -> None:
+    _, item = _customer_and_item(gp)
+    po, vendor = _purchase_order(gp, item)
+    xml = receipt_xml(unique("RCT"), vendor, po, item, 1)
+    lines = xml[xml.index("<taPopRcptLineInsert_Items>"):xml.index("<taPopRcptHdrInsert>")]
+    error = gp.error(xml.replace(lines, "").replace("</POPReceivingsType>",
+                                                    lines + "</POPReceivingsType>"))
+    assert error.findtext("Element") == "taPopRcptHdrInsert"
 
 
 def test_inventory_adjustment_below_zero_is_refused(gp: GP) -> None:
