@@ -1,9 +1,10 @@
 """Brightpearl connector: the public API (``/public-api/{account}/{service}/{resource}``).
 
 Reads go by ID set (``GET …/product/1001-1005``, many ids per call) and, for "changed since",
-through the ``*-search`` resources. Writes hide Brightpearl's multi-step shapes (order + rows,
-contact + postal addresses, product + price lists, absolute stock → signed correction). The
-writes Brightpearl cannot do are refused with ``ValidationFailed`` saying so.
+through the ``*-search`` resources (goods-in notes through ``goods-in-search``). Writes hide
+Brightpearl's multi-step shapes (order + rows, contact + postal addresses, product + price
+lists, absolute stock → signed correction). The writes Brightpearl cannot do are refused with
+``ValidationFailed`` saying so.
 
 Auth, OAuth helpers and the per-account budget key live in ``brightpearl_auth``; searches and
 ID sets in ``brightpearl_search``; webhooks in ``brightpearl_webhooks``; the entity writes in
@@ -13,7 +14,7 @@ ID sets in ``brightpearl_search``; webhooks in ``brightpearl_webhooks``; the ent
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -30,6 +31,8 @@ from integrations.connectors.base import (
 )
 from integrations.connectors.brightpearl_auth import CREDENTIAL_FIELDS
 from integrations.connectors.brightpearl_search import (
+    MAX_GOODS_IN_ID_SET,
+    MAX_ID_SET,
     MAX_PAGE_SIZE,
     bp_datetime,
     id_sets,
@@ -63,7 +66,8 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
     system = "brightpearl"
     rate_limit = RateLimit(requests=DEFAULT_PER_MINUTE, period_s=60)
     entities = ("sales_order", "credit_note", "purchase_order", "product", "customer",
-                "supplier", "inventory", "shipment", "payment", "journal", "warehouse")
+                "supplier", "inventory", "shipment", "goods_receipt", "payment", "journal",
+                "warehouse")
 
     # entity → (ID-set resource, search resource or None, search id column, changed column)
     RESOURCES: ClassVar[dict[str, tuple[str, str | None, str, str]]] = {
@@ -85,6 +89,10 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
         "shipment": ("warehouse-service/order/*/goods-note/goods-out",
                      "warehouse-service/goods-note/goods-out-search", "goodsOutNoteId",
                      "updatedOn"),
+        # Goods-in notes by note id for any order; the search has one row per batch received
+        # (batchId = the note), and notes are never modified once received.
+        "goods_receipt": ("warehouse-service/order/*/goods-note/goods-in",
+                          "warehouse-service/goods-in-search", "batchId", "createdDate"),
         # Payments are never modified, only created.
         "payment": ("accounting-service/customer-payment",
                     "accounting-service/customer-payment-search", "paymentId", "createdOn"),
@@ -227,12 +235,36 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
                            status=404, code="CMNC-404")
         return found[0]
 
+    # entity → the field of a record that holds the id events name
+    RECORD_IDS: ClassVar[dict[str, str]] = {
+        "sales_order": "id", "credit_note": "id", "purchase_order": "id", "product": "id",
+        "customer": "contactId", "supplier": "contactId", "inventory": "productId",
+        "shipment": "goodsOutNoteId", "payment": "paymentId",
+    }
+
+    def get_batch(self, entity: str, external_ids: Sequence[str]
+                  ) -> dict[str, dict[str, Any] | ConnectorError]:
+        """Many records in ID-set calls (one per 500 ids) rather than a call each; an id the
+        answer leaves out is ``NotFound``, an error of the call is every id's."""
+        field = self.RECORD_IDS.get(entity)
+        if field is None or not all(str(i).isdigit() for i in external_ids):
+            return super().get_batch(entity, external_ids)
+        try:
+            records = self.get_many(entity, external_ids)
+        except ConnectorError as exc:
+            return dict.fromkeys(external_ids, exc)
+        by_id = {str(r.get(field)): r for r in records}
+        return {i: by_id.get(str(i)) or NotFound(
+            f"Brightpearl {entity} {i} not found.", system=self.system, status=404,
+            code="CMNC-404") for i in external_ids}
+
     def get_many(self, entity: str, external_ids: Iterable[str | int]) -> list[dict[str, Any]]:
         """Records for many ids in ID-set calls of up to 500; missing ids are left out."""
         path, _search, _column, _changed = self._resource(entity)
         ids = [int(i) for i in external_ids]
         records: list[dict[str, Any]] = []
-        for id_set in id_sets(ids):
+        size = MAX_GOODS_IN_ID_SET if entity == "goods_receipt" else MAX_ID_SET
+        for id_set in id_sets(ids, size=size):
             try:
                 found = self.call("GET", f"{path}/{id_set}")
             except NotFound:
@@ -247,6 +279,9 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             records = [{"productId": int(r.pop("_key")), **r} for r in records]
         elif entity == "shipment":
             records = [{"goodsOutNoteId": int(r.pop("_key")), **r} for r in records]
+        elif entity == "goods_receipt":
+            records = [{"goodsNoteId": int(r.pop("_key")), **r} for r in records]
+            self._attach_orders(records, entity="purchase_order")
         elif entity in ("customer", "supplier"):
             self._attach_addresses(records)
         elif entity == "product":
@@ -255,13 +290,15 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             self._attach_orders(records)
         return records
 
-    def _attach_orders(self, payments: list[dict[str, Any]]) -> None:
-        """Each payment gets its ``order`` (one extra call for them all): a customer payment
-        alone does not name the customer, and the ERP templates map it from the order."""
+    def _attach_orders(self, records: list[dict[str, Any]], *,
+                       entity: str = "sales_order") -> None:
+        """Each payment (or goods-in note) gets its ``order`` (one extra call for them all): a
+        customer payment alone does not name the customer, nor a goods-in note the supplier,
+        and the ERP templates map them from the order."""
         orders = {int(o["id"]): o for o in self.get_many(
-            "sales_order", {int(p["orderId"]) for p in payments if p.get("orderId")})}
-        for payment in payments:
-            payment["order"] = orders.get(int(payment.get("orderId") or 0))
+            entity, {int(r["orderId"]) for r in records if r.get("orderId")})}
+        for record in records:
+            record["order"] = orders.get(int(record.get("orderId") or 0))
 
     def _attach_addresses(self, contacts: list[dict[str, Any]]) -> None:
         """Each contact gets ``postalAddresses{DEF,BIL,DEL}`` (one extra call for them all)."""
@@ -337,6 +374,13 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
         rows, next_first = self.search(search, filters=filters, first_result=first,
                                        sort=f"{column}|ASC")
         records = [{**row, "id": str(row[column])} for row in rows]
+        if entity == "goods_receipt":
+            # One row per batch: a note with several lines is one record (a note split over
+            # two pages is at worst seen twice, which the event dedupe absorbs).
+            first: dict[str, dict[str, Any]] = {}
+            for record in records:
+                first.setdefault(record["id"], record)
+            records = list(first.values())
         if entity == "inventory":
             # Brightpearl has no "stock changed since" search: each page of products comes
             # with its availability (one ID-set call), and ``since`` cannot narrow it. Use the

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 MAX_ID_SET = 500  # Brightpearl refuses ID sets of more than 500 ids
+MAX_GOODS_IN_ID_SET = 200  # ... and goods-in note ID sets of more than 200
 MAX_PAGE_SIZE = 500
 
 

@@ -31,6 +31,7 @@ SUBSCRIPTIONS = {
     "customer": "contact",
     "supplier": "contact",
     "shipment": "goods-out-note",
+    "goods_receipt": "goods-in-note",
     "payment": "sales-order.modified.payment-status",
 }
 
@@ -44,6 +45,7 @@ RESOURCE_ENTITIES = {
     "product": "product",
     "contact": "customer",
     "goods-out-note": "shipment",
+    "goods-in-note": "goods_receipt",
 }
 
 # Every variable quoted, so an ID set ("1-3,7") stays valid JSON.

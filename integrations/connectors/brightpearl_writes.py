@@ -13,6 +13,9 @@ What Brightpearl lets us change, and what it does not:
 - inventory: a signed stock correction, from an absolute ``onHand`` or given corrections.
 - goods-out notes (shipments): create for an order; update shipping/tracking (PUT) and mark
   shipped (event ``SHW``). Notes cannot be deleted or re-opened here.
+- goods-in notes (goods receipts): create against a purchase order (one warehouse per note);
+  stock is received at once. A received note is not changed here (Brightpearl corrects one
+  with a separate goods-in correction).
 - customer payments and journals: create only — posted accounting cannot be edited.
 """
 
@@ -63,6 +66,17 @@ class BrightpearlWrites:
             return self.inventory_set(record, product_id=external_id)
         if entity == "shipment":
             return self._shipment_upsert(record, external_id)
+        if entity == "goods_receipt":
+            self._create_only(entity, external_id, "a received goods-in note cannot be "
+                              "changed; post a goods-in correction in Brightpearl instead")
+            order_id = record.get("orderId")
+            if not order_id:
+                raise ValidationFailed("orderId (the purchase order) is required to create a "
+                                       "goods-in note.", field="orderId", system=self.system)
+            body = {k: v for k, v in record.items()
+                    if k not in {"orderId", "goodsNoteId", "order"} | READ_ONLY_KEYS}
+            note_id = self.goods_in_note_create(order_id, body=body)
+            return WriteResult(note_id, True)
         if entity == "payment":
             self._create_only(entity, external_id, "a posted customer payment cannot be "
                               "changed; post a reversing payment instead")
@@ -330,6 +344,68 @@ class BrightpearlWrites:
         if shipping:
             self.call("PUT", f"warehouse-service/goods-note/goods-out/{note_id}",
                       json={"shipping": shipping})
+
+    # --- goods-in notes (goods receipts) -------------------------------------------------------
+    def goods_in_note_create(self, order_id: str | int, *, warehouse_id: int | None = None,
+                             goods_moved: list[dict[str, Any]] | None = None,
+                             received_on: str | None = None, reference: str = "",
+                             body: dict[str, Any] | None = None) -> str:
+        """Receive stock against a purchase order; answers the new goods-in note's id.
+
+        Without ``goods_moved`` (or ``body["goodsMoved"]``) everything still to receive on the
+        order is received, each row at its purchase price, into the order's own warehouse
+        unless ``warehouse_id`` is given."""
+        payload: dict[str, Any] = {"transfer": False, **(body or {})}
+        if goods_moved is not None:
+            payload["goodsMoved"] = goods_moved
+        order: dict[str, Any] | None = None
+        if not payload.get("goodsMoved") or not (warehouse_id or payload.get("warehouseId")):
+            order = self.get("purchase_order", str(order_id))
+        if not payload.get("goodsMoved"):
+            assert order is not None
+            payload["goodsMoved"] = self._goods_still_to_receive(order)
+            if not payload["goodsMoved"]:
+                raise ValidationFailed(f"Purchase order {order_id} has nothing left to "
+                                       "receive.", field="goodsMoved", system=self.system,
+                                       code="nothing_to_receive")
+        if warehouse_id is not None:
+            payload["warehouseId"] = int(warehouse_id)
+        elif not payload.get("warehouseId"):
+            assert order is not None
+            payload["warehouseId"] = int(order["warehouseId"])
+        if received_on:
+            payload["receivedOn"] = received_on
+        if reference:
+            payload["userBatchReference"] = reference
+        answer = self.call("POST", f"warehouse-service/order/{order_id}/goods-note/goods-in",
+                           json=payload)
+        # Brightpearl answers with the (first) new note's id.
+        return str(answer[0] if isinstance(answer, list) else answer)
+
+    def _goods_still_to_receive(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        received: dict[str, int] = {}
+        try:
+            notes = self.call("GET", f"warehouse-service/order/{order['id']}/goods-note/goods-in")
+        except NotFound:
+            notes = {}
+        for note in (notes or {}).values():
+            for moved in note.get("goodsMoved") or []:
+                row = str(moved.get("purchaseOrderRowId"))
+                received[row] = received.get(row, 0) + int(moved.get("quantity") or 0)
+        currency = (order.get("currency") or {}).get("orderCurrencyCode")
+        moves = []
+        for row_id, row in (order.get("orderRows") or {}).items():
+            left = int(float((row.get("quantity") or {}).get("magnitude") or 0)) - received.get(
+                str(row_id), 0)
+            if not row.get("productId") or left <= 0:
+                continue
+            move: dict[str, Any] = {"productId": int(row["productId"]),
+                                    "purchaseOrderRowId": int(row_id), "quantity": left}
+            price = (row.get("productPrice") or {}).get("value")
+            if price is not None:
+                move["productValue"] = {"currency": currency, "value": price}
+            moves.append(move)
+        return moves
 
     # --- accounting ---------------------------------------------------------------------------
     def payment_create(self, record: dict[str, Any]) -> WriteResult:

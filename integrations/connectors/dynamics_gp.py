@@ -6,9 +6,15 @@ read (a 200 alone proves nothing). Reads poll ``GET /{company}/api/v1/{resource}
 ``modifiedSince`` (GP's ``DEX_ROW_TS``) and page numbers. Auth is HTTP Basic with the shim's
 service account: a 401 means the password is wrong, and nothing can be refreshed.
 
-Documents (orders, invoices, receipts, journals, POs, adjustments) are insert-only in
-eConnect: re-sending one whose number exists answers ``WriteResult(created=False)``, which
-makes retries after a lost answer safe. Master records use ``UpdateIfExists``.
+Documents (orders, invoices, receipts, journals, POs, POP receipts, adjustments) are
+insert-only in eConnect: re-sending one whose number exists answers
+``WriteResult(created=False)``, which makes retries after a lost answer safe. Master records
+use ``UpdateIfExists``.
+
+``sales_order_transfer`` is GP's Transfer (a SOP order becomes an invoice with its lines).
+eConnect has no transfer node, so the shim takes the invoice as GP records a transferred one:
+``taSopHdrIvcInsert`` with SOPTYPE 3, ``ORIGTYPE`` 2 and ``ORIGNUMB`` = the order; it checks
+the lines against what is left on the order and releases the order's allocation.
 """
 
 from __future__ import annotations
@@ -25,7 +31,12 @@ import requests
 
 from integrations.connectors.base import Connector, Page, WriteResult
 from integrations.connectors.budget import RateLimit
-from integrations.connectors.dynamics_gp_schema import build_document, gp_text
+from integrations.connectors.dynamics_gp_schema import (
+    SOP_HEADER,
+    SOP_LINE,
+    build_document,
+    gp_text,
+)
 from integrations.connectors.errors import (
     AuthError,
     ConfigurationError,
@@ -51,6 +62,7 @@ RESOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
     "payment": ("cashReceipts", ("DOCNUMBR",)),
     "journal": ("journalEntries", ("JRNENTRY",)),
     "purchase_order": ("purchaseOrders", ("PONUMBER",)),
+    "goods_receipt": ("purchaseReceipts", ("POPRCTNM",)),
 }
 # SOP document per entity: (SOPTYPE, default DOCID). 4 = return, GP's credit note.
 SOP_TYPES = {"sales_order": (2, "STDORD"), "invoice": (3, "STDINV"), "credit_note": (4, "RTN")}
@@ -207,6 +219,8 @@ class DynamicsGpConnector(Connector):
             return self._purchase_order(record, external_id)
         if entity == "inventory":
             return self._inventory_set(record, external_id)
+        if entity == "goods_receipt":
+            return self.goods_receipt_create(record, external_id=external_id)
         raise ConfigurationError(f"Dynamics GP connector cannot write {entity}.",
                                  system=self.system)
 
@@ -269,6 +283,51 @@ class DynamicsGpConnector(Connector):
     def invoice_create(self, record: dict[str, Any]) -> WriteResult:
         return self._sales_document("invoice", record, None)
 
+    def sales_order_transfer(self, *, sopnumber: str, invoice_number: str | None = None,
+                             doc_date: str | None = None, batch: str | None = None,
+                             doc_id: str = "STDINV") -> WriteResult:
+        """Transfer a SOP order (SOPTYPE 2) to an invoice (SOPTYPE 3) keeping its lines:
+        what is left to invoice on each line, at the order's prices; the invoice links the
+        order through ORIGTYPE 2 / ORIGNUMB. ``invoice_number`` defaults to ``INV`` + the
+        order number. Sent again, the existing invoice is answered (``created=False``)."""
+        number = invoice_number or f"INV{sopnumber.strip()}"
+        date = doc_date or datetime.now().date().isoformat()
+        order = self.get("sales_order", sopnumber)
+        known_head, known_line = dict(SOP_HEADER.fields), dict(SOP_LINE.fields)
+        lines, whole = [], True
+        for source in order.get("lines") or []:
+            ordered = _dec(source.get("QUANTITY"))
+            left = ordered - _dec(source.get("QTYPRINV"))
+            if left <= 0:
+                continue
+            line = {k: _clean(v) for k, v in source.items()
+                    if k in known_line and v not in (None, "")}
+            line.update(SOPTYPE=3, SOPNUMBE=number, DOCID=doc_id, DOCDATE=date, QUANTITY=left)
+            if left != ordered:
+                whole = False
+                share = left / ordered
+                line["XTNDPRCE"] = _money(_dec(line.get("UNITPRCE")) * left)
+                line["TAXAMNT"] = _money(_dec(line.get("TAXAMNT")) * share)
+            lines.append(line)
+        if not lines:
+            if self._exists("invoice", number):
+                return WriteResult(number, created=False)
+            raise ValidationFailed(f"GP order {sopnumber} has nothing left to invoice.",
+                                   field="ORIGNUMB", system=self.system, code="nothing_to_invoice")
+        head = {k: _clean(v) for k, v in order.items()
+                if k in known_head and k not in ("SUBTOTAL", "DOCAMNT") and v not in (None, "")}
+        head.update(SOPTYPE=3, DOCID=doc_id, SOPNUMBE=number, ORIGTYPE=2,
+                    ORIGNUMB=str(order["SOPNUMBE"]).strip(), DOCDATE=date)
+        if batch:
+            head["BACHNUMB"] = batch
+        if not whole:
+            # Part of the order was invoiced before: tax follows the lines; freight and
+            # miscellaneous charges went on the first invoice.
+            head["TAXAMNT"] = sum((_dec(line.get("TAXAMNT")) for line in lines), Decimal(0))
+            head.update(FREIGHT=0, MISCAMNT=0, TRDISAMT=0)
+        return self._sales_document("invoice", {"taSopHdrIvcInsert": head,
+                                                "taSopLineIvcInsert_Items": lines}, None)
+
     def credit_note_create(self, record: dict[str, Any]) -> WriteResult:
         """A SOP return (SOPTYPE 4): GP's credit note, which restocks its items."""
         return self._sales_document("credit_note", record, None)
@@ -321,6 +380,28 @@ class DynamicsGpConnector(Connector):
         document = build_document("purchase_order", {"taPoHdr": head, "taPoLine_Items": lines})
         return self._insert_once("purchase_order", document, str(head.get("PONUMBER", "")))
 
+    # purchase receipts (POP) -----------------------------------------------------------------
+    def goods_receipt_create(self, record: dict[str, Any], *, external_id: str | None = None
+                             ) -> WriteResult:
+        """A POP receipt (POPReceivingsType): receives PO lines into stock at their sites.
+        POPTYPE 1 (shipment) unless given; 3 (shipment/invoice) needs VNDDOCNM."""
+        head = dict(record.get("taPopRcptHdrInsert") or {})
+        lines = [dict(line) for line in record.get("taPopRcptLineInsert_Items") or []]
+        if external_id:
+            head["POPRCTNM"] = external_id
+        if not head.get("POPRCTNM"):
+            raise ValidationFailed("taPopRcptHdrInsert.POPRCTNM is required.", field="POPRCTNM",
+                                   system=self.system)
+        head.setdefault("POPTYPE", 1)
+        head.setdefault("BACHNUMB", self.config.settings.get("batch", DEFAULT_BATCH))
+        for line in lines:
+            for name in ("POPTYPE", "POPRCTNM", "VENDORID"):
+                if head.get(name) not in (None, "") and line.get(name) in (None, ""):
+                    line[name] = head[name]
+        document = build_document("goods_receipt", {"taPopRcptHdrInsert": head,
+                                                    "taPopRcptLineInsert_Items": lines})
+        return self._insert_once("goods_receipt", document, str(head["POPRCTNM"]))
+
     # inventory -------------------------------------------------------------------------------
     def _inventory_set(self, record: dict[str, Any], external_id: str | None) -> WriteResult:
         """Set ``QTYONHND`` at a site by posting the difference as an adjustment."""
@@ -362,6 +443,11 @@ def _dec(value: Any) -> Decimal:
 
 def _money(value: Decimal) -> Decimal:
     return value.quantize(Decimal("0.01"))
+
+
+def _clean(value: Any) -> Any:
+    """A value read from GP for writing back: char columns trimmed (GP pads them)."""
+    return value.strip() if isinstance(value, str) else value
 
 
 def _retry_after(response: requests.Response) -> float | None:

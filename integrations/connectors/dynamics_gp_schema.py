@@ -5,8 +5,8 @@ every ``ta*`` node is an ``xs:sequence``: an element out of order is refused. So
 lives here, once, and ``build_document`` emits elements in table order whatever order the
 record's dict has; an element the table does not know is refused before sending.
 
-Note the schema's quirk that line items come *before* their header (SOP, POP, GL and IV
-documents). Each field is ``NAME`` or ``NAME:max_length`` (GP column size, checked before
+Note the schema's quirk that line items come *before* their header (SOP, PO, POP receipt, GL
+and IV documents). Each field is ``NAME`` or ``NAME:max_length`` (GP column size, checked before
 sending so the error names the element).
 """
 
@@ -112,6 +112,17 @@ IV_LINE = Node.of("taIVTransactionLineInsert", """
 IV_HEADER = Node.of("taIVTransactionHeaderInsert", """
     BACHNUMB:15 IVDOCNBR:17 IVDOCTYP DOCDATE GLPOSTDT NOTETEXT:500""")
 
+RECEIPT_LINE = Node.of("taPopRcptLineInsert", """
+    POPTYPE POPRCTNM:17 PONUMBER:17 ITEMNMBR:31 ITEMDESC:101 VENDORID:15 RCPTLNNM VNDITNUM:31
+    VNDITDSC:101 ACTLSHIP InventoryAccount:75 UOFM:9 UNITCOST EXTDCOST NONINVEN JOBNUMBR:17
+    BOLPRONUMBER:30 QTYSHPPD QTYINVCD AUTOCOST TAXAMNT LOCNCODE:10 POLNENUM receiptdate
+    CURNCYID:15""")
+
+RECEIPT_HEADER = Node.of("taPopRcptHdrInsert", """
+    POPRCTNM:17 POPTYPE VNDDOCNM:20 receiptdate ACTLSHIP BACHNUMB:15 VENDORID:15 VENDNAME:64
+    SUBTOTAL TRDISAMT FRTAMNT MISCAMNT TAXAMNT PYMTRMID:20 REFRENCE:30 USER2ENT:15 VCHRNMBR:20
+    AUTOCOST TAXSCHID:15 CURNCYID:15 NOTETEXT:500""")
+
 DOCUMENT_TYPES: dict[str, DocumentType] = {
     "customer": DocumentType("RMCustomerMasterType", (Part(CUSTOMER),)),
     "supplier": DocumentType("PMVendorMasterType", (Part(VENDOR),)),
@@ -125,6 +136,8 @@ DOCUMENT_TYPES: dict[str, DocumentType] = {
         Part(PO_LINE, "taPoLine_Items"), Part(PO_HEADER))),
     "inventory": DocumentType("IVInventoryTransactionType", (
         Part(IV_LINE, "taIVTransactionLineInsert_Items"), Part(IV_HEADER))),
+    "goods_receipt": DocumentType("POPReceivingsType", (
+        Part(RECEIPT_LINE, "taPopRcptLineInsert_Items"), Part(RECEIPT_HEADER))),
 }
 
 

@@ -515,6 +515,131 @@ def test_goods_out_notes_are_listed_by_change(bp):
     assert all(r["id"] == str(r["goodsOutNoteId"]) and r["updatedOn"] for r in rows)
 
 
+# --- goods-in notes (goods receipts) --------------------------------------------------------
+
+
+def purchase_order(bp: BrightpearlConnector) -> tuple[dict[str, Any], str]:
+    """A purchase order of 2 units of a product (plus a free-text row); answers (order, row id
+    of the product row)."""
+    supplier, product = first_id(bp, "supplier"), first_id(bp, "product")
+    body = order_body(supplier, product)
+    body["parties"] = {"supplier": {"contactId": int(supplier)}}
+    body["warehouseId"] = 2
+    order = bp.get("purchase_order", bp.upsert("purchase_order", body).id)
+    row_id = next(rid for rid, row in order["orderRows"].items() if row["productId"])
+    return order, row_id
+
+
+def test_goods_in_note_is_created_and_read_with_its_purchase_order(bp):
+    order, row_id = purchase_order(bp)
+    product = order["orderRows"][row_id]["productId"]
+    note_id = bp.goods_in_note_create(order["id"], warehouse_id=1, goods_moved=[
+        {"productId": product, "purchaseOrderRowId": int(row_id), "quantity": 1,
+         "productValue": {"currency": "GBP", "value": "10.00"}}],
+        received_on="2026-03-05T09:00:00.000Z", reference=unique("GRN"))
+    note = bp.get("goods_receipt", note_id)
+    assert (note["goodsNoteId"], note["orderId"], note["receivedOn"]) == (
+        int(note_id), order["id"], "2026-03-05T09:00:00.000Z")
+    assert [(m["productId"], m["quantity"], m["warehouseId"]) for m in note["goodsMoved"]] == [
+        (product, 1, 1)]
+    assert note["order"]["id"] == order["id"]
+    assert note["order"]["parties"]["supplier"]["contactId"] == order["parties"]["supplier"][
+        "contactId"]
+
+
+def test_goods_in_note_without_lines_receives_what_is_left_into_the_orders_warehouse(bp):
+    order, row_id = purchase_order(bp)
+    product = order["orderRows"][row_id]["productId"]
+    before = bp.get("inventory", str(product))["warehouses"].get("2", {}).get("onHand", 0)
+    bp.goods_in_note_create(order["id"], goods_moved=[
+        {"productId": product, "purchaseOrderRowId": int(row_id), "quantity": 1}],
+        warehouse_id=2)
+    note = bp.get("goods_receipt", bp.goods_in_note_create(order["id"]))
+    [moved] = note["goodsMoved"]
+    assert (moved["quantity"], moved["warehouseId"], moved["productValue"]["value"]) == (
+        1, 2, "10.0000")
+    assert bp.get("inventory", str(product))["warehouses"]["2"]["onHand"] == before + 2
+    assert bp.get("purchase_order", str(order["id"]))["stockStatusCode"] == "POA"
+
+
+def test_a_fully_received_order_has_nothing_left_to_receive(bp):
+    order, _ = purchase_order(bp)
+    bp.goods_in_note_create(order["id"])
+    with pytest.raises(ValidationFailed) as refused:
+        bp.goods_in_note_create(order["id"])
+    assert refused.value.code == "nothing_to_receive"
+
+
+def test_goods_receipt_upsert_creates_a_note(bp):
+    order, row_id = purchase_order(bp)
+    product = order["orderRows"][row_id]["productId"]
+    written = bp.upsert("goods_receipt", {
+        "orderId": order["id"], "warehouseId": 2,
+        "goodsMoved": [{"productId": product, "purchaseOrderRowId": int(row_id),
+                        "quantity": 2}]})
+    assert written.created
+    assert bp.get("goods_receipt", written.id)["goodsMoved"][0]["quantity"] == 2
+
+
+def test_a_received_goods_in_note_cannot_be_updated(bp):
+    order, _ = purchase_order(bp)
+    note_id = bp.goods_in_note_create(order["id"])
+    with pytest.raises(ValidationFailed) as refused:
+        bp.upsert("goods_receipt", {"orderId": order["id"]}, external_id=note_id)
+    assert refused.value.code == "update_unsupported"
+
+
+def test_goods_receipt_upsert_without_an_order_is_refused_naming_the_field(bp):
+    with pytest.raises(ValidationFailed) as refused:
+        bp.upsert("goods_receipt", {"warehouseId": 1, "goodsMoved": []})
+    assert refused.value.field == "orderId"
+
+
+def test_receiving_more_than_ordered_is_validation_failed_with_brightpearls_code(bp):
+    order, row_id = purchase_order(bp)
+    product = order["orderRows"][row_id]["productId"]
+    with pytest.raises(ValidationFailed) as refused:
+        bp.goods_in_note_create(order["id"], warehouse_id=1, goods_moved=[
+            {"productId": product, "purchaseOrderRowId": int(row_id), "quantity": 3}])
+    assert refused.value.code == "WHSC-047"
+    assert "2 ordered" in refused.value.message
+
+
+def test_goods_in_note_for_a_sales_order_is_validation_failed(bp):
+    written = bp.upsert("sales_order", order_body(first_id(bp, "customer"),
+                                                  first_id(bp, "product")))
+    with pytest.raises(ValidationFailed) as refused:
+        bp.goods_in_note_create(written.id, warehouse_id=1, goods_moved=[
+            {"productId": 1001, "purchaseOrderRowId": 1, "quantity": 1}])
+    assert refused.value.code == "WHSC-040"
+
+
+def test_goods_in_note_for_an_unknown_order_is_not_found(bp):
+    with pytest.raises(NotFound):
+        bp.goods_in_note_create(999999, warehouse_id=1, goods_moved=[
+            {"productId": 1001, "purchaseOrderRowId": 1, "quantity": 1}])
+
+
+def test_missing_goods_in_note_is_not_found(bp):
+    with pytest.raises(NotFound):
+        bp.get("goods_receipt", "999999")
+
+
+def test_goods_in_notes_are_listed_by_change_once_per_note(bp):
+    order, _ = purchase_order(bp)
+    body = order_body(first_id(bp, "supplier"), first_id(bp, "product"))
+    body["parties"] = {"supplier": {"contactId": int(body["parties"]["customer"]["contactId"])}}
+    body["rows"].append(dict(body["rows"][0]))  # the same product on two rows: two batches
+    two_rows = bp.get("purchase_order", bp.upsert("purchase_order", body).id)
+    since = datetime.now(UTC)
+    first = bp.goods_in_note_create(order["id"])
+    second = bp.goods_in_note_create(two_rows["id"])
+    rows = bp.list_changed("goods_receipt", since=since).records
+    assert [r["id"] for r in rows] == [first, second]
+    assert rows[1]["purchaseOrderId"] == two_rows["id"]
+    assert bp.list_changed("goods_receipt", since=datetime(2999, 1, 1, tzinfo=UTC)).records == []
+
+
 # --- payments and journals ------------------------------------------------------------------
 
 
@@ -697,6 +822,17 @@ def test_stock_change_event_is_an_inventory_event(bp, webhook_receiver):
     events = BrightpearlConnector.webhook_parse(headers=received.headers, body=received.body)
     assert events[0].entity == "inventory" and events[0].external_id == product
     assert events[0].event_type == "product.modified.on-hand-modified"
+
+
+def test_goods_in_note_event_is_a_goods_receipt_event(bp, webhook_receiver):
+    order, _ = purchase_order(bp)
+    bp.webhook_register(event="goods_receipt", url=f"{webhook_receiver.url}/hooks/bp/7",
+                        secret="s3cr3t")
+    note_id = bp.goods_in_note_create(order["id"])
+    received = webhook_receiver.wait_for(1)[0]
+    events = BrightpearlConnector.webhook_parse(headers=received.headers, body=received.body)
+    assert [(e.entity, e.external_id, e.event_type) for e in events] == [
+        ("goods_receipt", note_id, "goods-in-note.created")]
 
 
 def test_webhook_id_set_becomes_one_event_per_id():

@@ -225,6 +225,65 @@ def test_invoice_and_credit_note_use_their_sop_types(gp):
     assert [r["SOPNUMBE"] for r in listed] == [credit.id]
 
 
+def test_sales_order_transfer_makes_an_invoice_with_the_orders_lines(gp):
+    customer, item = add_customer(gp), add_item(gp)
+    order = gp.upsert("sales_order", sales(customer, item))
+    result = gp.sales_order_transfer(sopnumber=order.id, doc_date="2025-06-03")
+    invoice = gp.get("invoice", result.id)
+    assert (result.id, result.created) == (f"INV{order.id}", True)
+    assert (invoice["ORIGTYPE"], invoice["ORIGNUMB"], invoice["DOCDATE"]) == (
+        2, order.id, "2025-06-03")
+    assert (invoice["SUBTOTAL"], invoice["FREIGHT"], invoice["DOCAMNT"]) == (20.0, 5.95, 29.95)
+    assert [(line["ITEMNMBR"], line["QUANTITY"]) for line in invoice["lines"]] == [(item, 2.0)]
+    stock = gp.get("inventory", f"MAIN/{item}")
+    assert (stock["QTYONHND"], stock["ATYALLOC"]) == (18, 0)
+    assert gp.get("sales_order", order.id)["TRANSFERRED"] == 1
+
+
+def test_sales_order_transfer_sent_twice_answers_the_same_invoice(gp):
+    customer, item = add_customer(gp), add_item(gp)
+    order = gp.upsert("sales_order", sales(customer, item))
+    invoice_number = unique("INV")
+    first = gp.sales_order_transfer(sopnumber=order.id, invoice_number=invoice_number)
+    again = gp.sales_order_transfer(sopnumber=order.id, invoice_number=invoice_number)
+    assert (first.created, again.id, again.created) == (True, invoice_number, False)
+
+
+def test_transfer_to_a_second_invoice_number_is_refused(gp):
+    customer, item = add_customer(gp), add_item(gp)
+    order = gp.upsert("sales_order", sales(customer, item))
+    gp.sales_order_transfer(sopnumber=order.id)
+    with pytest.raises(ValidationFailed) as caught:
+        gp.sales_order_transfer(sopnumber=order.id, invoice_number=unique("INV"))
+    assert caught.value.code == "nothing_to_invoice"
+
+
+def test_transfer_of_a_part_invoiced_order_invoices_the_rest_without_freight(gp):
+    customer, item = add_customer(gp), add_item(gp)
+    order = gp.upsert("sales_order", sales(customer, item))
+    gp.invoice_create({
+        "taSopHdrIvcInsert": {"SOPNUMBE": unique("INV"), "CUSTNMBR": customer,
+                              "DOCDATE": "2025-06-02", "ORIGTYPE": 2, "ORIGNUMB": order.id,
+                              "TAXAMNT": 2.0, "FREIGHT": 5.95},
+        "taSopLineIvcInsert_Items": [{"ITEMNMBR": item, "QUANTITY": 1, "UNITPRCE": 10.0,
+                                      "LOCNCODE": "MAIN"}]})
+    rest = gp.get("invoice", gp.sales_order_transfer(sopnumber=order.id).id)
+    assert [line["QUANTITY"] for line in rest["lines"]] == [1.0]
+    assert (rest["SUBTOTAL"], rest["FREIGHT"], rest["DOCAMNT"]) == (10.0, 0.0, 10.0)
+
+
+def test_transfer_of_an_unknown_order_is_not_found(gp):
+    with pytest.raises(NotFound):
+        gp.sales_order_transfer(sopnumber="NO-SUCH-ORDER")
+
+
+def test_invoice_naming_an_order_that_does_not_exist_is_refused_by_econnect(gp):
+    customer, item = add_customer(gp), add_item(gp)
+    with pytest.raises(ValidationFailed) as caught:
+        gp.invoice_create(sales(customer, item, unique("INV"), ORIGTYPE=2, ORIGNUMB="GHOST"))
+    assert (caught.value.code, caught.value.field) == ("29", "ORIGNUMB")
+
+
 # --- receipts, journals, purchasing, inventory ----------------------------------------------
 
 def test_cash_receipt_is_posted_once(gp):
@@ -279,6 +338,75 @@ def test_purchase_order_is_created_with_lines(gp):
     po = gp.get("purchase_order", result.id)
     assert (po["VENDORID"], po["SUBTOTAL"]) == (vendor, 17.5)
     assert gp.get("inventory", f"MAIN/{item}")["QTYONORD"] == 5
+
+
+def purchase_order(gp: DynamicsGpConnector, quantity: int = 5) -> tuple[str, str, str]:
+    item, vendor = add_item(gp, on_hand=0), unique("V")
+    gp.upsert("supplier", {"VENDORID": vendor, "VENDNAME": "Widgets Inc"})
+    number = gp.upsert("purchase_order", {
+        "taPoHdr": {"PONUMBER": unique("PO"), "VENDORID": vendor, "DOCDATE": "2025-06-01",
+                    "LOCNCODE": "MAIN"},
+        "taPoLine_Items": [{"ITEMNMBR": item, "QUANTITY": quantity, "UNITCOST": 3.5}],
+    }).id
+    return number, vendor, item
+
+
+def receipt(po: str, vendor: str, item: str, quantity: float, number: str = "") -> dict:
+    return {
+        "taPopRcptHdrInsert": {"POPRCTNM": number or unique("RCT"), "VENDORID": vendor,
+                               "receiptdate": "2025-06-05"},
+        "taPopRcptLineInsert_Items": [{"PONUMBER": po, "ITEMNMBR": item,
+                                       "QTYSHPPD": quantity, "LOCNCODE": "MAIN"}],
+    }
+
+
+def test_goods_receipt_receives_po_lines_into_stock(gp):
+    po, vendor, item = purchase_order(gp)
+    result = gp.upsert("goods_receipt", receipt(po, vendor, item, 5))
+    received = gp.get("goods_receipt", result.id)
+    assert (received["POPTYPE"], received["BACHNUMB"], received["SUBTOTAL"]) == (
+        1, "CLARITY", 17.5)
+    stock = gp.get("inventory", f"MAIN/{item}")
+    assert (stock["QTYONHND"], stock["QTYONORD"]) == (5, 0)
+    order = gp.get("purchase_order", po)
+    assert (order["POSTATUS"], order["lines"][0]["QTYSHPPD"]) == (4, 5)
+
+
+def test_goods_receipt_sent_twice_is_received_once(gp):
+    po, vendor, item = purchase_order(gp)
+    number = unique("RCT")
+    assert gp.upsert("goods_receipt", receipt(po, vendor, item, 2, number)).created
+    again = gp.upsert("goods_receipt", receipt(po, vendor, item, 2, number))
+    assert (again.id, again.created) == (number, False)
+    assert gp.get("inventory", f"MAIN/{item}")["QTYONHND"] == 2
+
+
+def test_receiving_more_than_ordered_is_validation_failed_naming_the_element(gp):
+    po, vendor, item = purchase_order(gp, quantity=2)
+    with pytest.raises(ValidationFailed) as caught:
+        gp.upsert("goods_receipt", receipt(po, vendor, item, 3))
+    assert (caught.value.code, caught.value.field) == ("250", "QTYSHPPD")
+
+
+def test_goods_receipt_for_an_unknown_po_is_validation_failed(gp):
+    _, vendor, item = purchase_order(gp)
+    with pytest.raises(ValidationFailed) as caught:
+        gp.upsert("goods_receipt", receipt("NO-SUCH-PO", vendor, item, 1))
+    assert (caught.value.code, caught.value.field) == ("246", "PONUMBER")
+
+
+def test_goods_receipt_without_a_number_is_refused_before_sending(gp):
+    with pytest.raises(ValidationFailed) as caught:
+        gp.goods_receipt_create({"taPopRcptHdrInsert": {"VENDORID": "V"}})
+    assert caught.value.field == "POPRCTNM"
+
+
+def test_goods_receipts_are_listed_by_change(gp):
+    po, vendor, item = purchase_order(gp)
+    since = datetime.now(UTC)
+    result = gp.upsert("goods_receipt", receipt(po, vendor, item, 1))
+    rows = gp.list_changed("goods_receipt", since=since).records
+    assert [gp.record_id("goods_receipt", r) for r in rows] == [result.id]
 
 
 def test_inventory_upsert_sets_quantity_on_hand(gp):
