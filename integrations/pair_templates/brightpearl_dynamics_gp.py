@@ -1,11 +1,11 @@
 """Brightpearl + Microsoft Dynamics GP (eConnect): flows and default mappings (seed 004).
 
 Directions from the seed: sales orders, shipments (the shipped order invoiced in GP),
-payments (cash receipts reconciled in the GL), purchase orders, suppliers (vendors) and credit
-notes (SOP returns) Brightpearl → GP; customers, products (items, with the cost and retail
-price lists) and inventory both ways. GP has no webhooks: GP-side flows poll the read API
-(``modifiedSince`` against ``DEX_ROW_TS``). Warehouses ↔ sites and nominal codes ↔ GL
-accounts are lookup tables, not flows.
+payments (cash receipts reconciled in the GL), purchase orders, goods-in notes (POP receipts),
+suppliers (vendors) and credit notes (SOP returns) Brightpearl → GP; customers, products
+(items, with the cost and retail price lists) and inventory both ways. GP has no webhooks:
+GP-side flows poll the read API (``modifiedSince`` against ``DEX_ROW_TS``). Warehouses ↔
+sites and nominal codes ↔ GL accounts are lookup tables, not flows.
 """
 
 from __future__ import annotations
@@ -532,6 +532,62 @@ PURCHASE_ORDER = FlowTemplate(
     },
 )
 
+GOODS_RECEIPT = FlowTemplate(
+    key="goods-receipt-bp-to-dynamics-gp",
+    name="Goods-in notes: Brightpearl → Dynamics GP (POP receipts)",
+    entity="goods_receipt", source=BP, target=GP, trigger="webhook",
+    events=("goods-in-note.created",),
+    depends_on=("purchase-order-bp-to-dynamics-gp", "product-bp-to-dynamics-gp"),
+    lookups={"gp_site_codes": WAREHOUSES, "gp_currencies": CURRENCIES},
+    description="Stock received on a Brightpearl goods-in note → a GP POP receipt "
+                "(POPReceivingsType, POPTYPE 1 shipment) against the GP purchase order the "
+                "purchase-order flow wrote: each movement a receipt line (item from "
+                "gp_item_numbers, quantity → QTYSHPPD, Brightpearl's unit value → UNITCOST, "
+                "warehouse → site). GP raises the site quantity and marks the PO lines "
+                "received. The note carries its purchase order (the supplier → VENDORID).",
+    mapping={
+        "format_version": 1,
+        "name": "Brightpearl goods-in note → Dynamics GP purchase receipt",
+        "source": {"system": BP, "entity": "goods-in-note"},
+        "target": {"system": GP, "entity": "POPReceivingsType"},
+        "fields": {
+            "taPopRcptHdrInsert": {"object": {
+                "POPRCTNM": {"concat": [{"const": "BPGIN"}, "goodsNoteId"], "sep": "",
+                             "required": True,
+                             "comment": "one receipt per note; a re-sent note is not "
+                                        "received twice"},
+                "POPTYPE": {"const": 1},
+                "VNDDOCNM": _text("userBatchReference", 20),
+                "receiptdate": {**iso_date("receivedOn"), "required": True},
+                "BACHNUMB": {"const": "BP-GOODSIN"},
+                "VENDORID": customer_number("order.parties.supplier.contactId"),
+                "REFRENCE": {"concat": [{"const": "Brightpearl goods-in note"}, "goodsNoteId"],
+                             "sep": " ", "transform": [{"truncate": 30}]},
+                "CURNCYID": {"from": "order.currency.orderCurrencyCode",
+                             "transform": [{"lookup": "gp_currencies"}]},
+            }},
+            "taPopRcptLineInsert_Items": {"each": "goodsMoved", "fields": {
+                "POPTYPE": {"const": 1},
+                "POPRCTNM": {"concat": [{"const": "BPGIN"}, "$root.goodsNoteId"], "sep": ""},
+                "PONUMBER": {"from": "$root.orderId",
+                             "transform": [{"lookup": "gp_po_numbers"}, "trim"],
+                             "comment": "link: the purchase-order flow (Brightpearl PO → "
+                                        "PONUMBER)"},
+                "ITEMNMBR": {"from": "productId",
+                             "transform": [{"lookup": "gp_item_numbers"}, "trim"],
+                             "comment": "link: the product flows (Brightpearl id → item)"},
+                "VENDORID": customer_number("$root.order.parties.supplier.contactId"),
+                "RCPTLNNM": {"calc": "mul", "args": ["$position", 16384],
+                             "transform": ["to_int"]},
+                "QTYSHPPD": {"from": "quantity", "transform": ["to_decimal"]},
+                "UNITCOST": {"from": "productValue.value",
+                             "transform": [{"to_decimal": {"places": 5}}]},
+                "LOCNCODE": {"from": "warehouseId", "transform": [{"lookup": "gp_site_codes"}]},
+            }},
+        },
+    },
+)
+
 SUPPLIER = FlowTemplate(
     key="supplier-bp-to-dynamics-gp",
     name="Suppliers: Brightpearl → Dynamics GP (vendors)",
@@ -579,6 +635,9 @@ LINK_TABLES = (
         LinkSource(PRODUCT_TO_GP.key, key="source_id", value="target_id"),
         LinkSource(PRODUCT_TO_BP.key, key="target_id", value="source_id"),
     ), "Brightpearl product id → GP item number (ITEMNMBR)"),
+    LinkTable("gp_po_numbers", (
+        LinkSource(PURCHASE_ORDER.key, key="source_id", value="target_id"),
+    ), "Brightpearl purchase order id → GP purchase order number (PONUMBER)"),
     LinkTable("bp_product_ids", (
         LinkSource(PRODUCT_TO_BP.key, key="source_id", value="target_id"),
         LinkSource(PRODUCT_TO_GP.key, key="target_id", value="source_id"),
@@ -591,9 +650,10 @@ TEMPLATE = PairTemplate(
     partner=GP,
     version=1,
     description="Brightpearl retail operations with Dynamics GP (eConnect): orders, invoices, "
-                "returns, receipts and purchase orders into GP; customers, items and stock "
-                "both ways.",
+                "returns, receipts, purchase orders and goods received into GP; customers, "
+                "items and stock both ways.",
     flows=(SALES_ORDER, SHIPMENT, CREDIT_NOTE, PRODUCT_TO_GP, PRODUCT_TO_BP, CUSTOMER_TO_GP,
-           CUSTOMER_TO_BP, INVENTORY_TO_GP, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER, SUPPLIER),
+           CUSTOMER_TO_BP, INVENTORY_TO_GP, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER,
+           GOODS_RECEIPT, SUPPLIER),
     link_tables=LINK_TABLES,
 )

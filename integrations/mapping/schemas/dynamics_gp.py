@@ -190,6 +190,35 @@ PURCHASE_ORDER = entity(SYSTEM, "POPTransactionType", {
     }, required=True, min_items=1),
 }, description="Purchase order: taPoHdr + taPoLine lines")
 
+PURCHASE_RECEIPT = entity(SYSTEM, "POPReceivingsType", {
+    "taPopRcptHdrInsert": obj({
+        "POPRCTNM": text(17, required=True),
+        "POPTYPE": choice(1, 3, required=True),  # 1 shipment, 3 shipment/invoice
+        "VNDDOCNM": text(20),
+        "receiptdate": text(10, required=True, pattern=ISO_DATE),
+        "BACHNUMB": text(15, required=True),
+        "VENDORID": text(15, required=True),
+        "SUBTOTAL": money(2, max_digits=19),
+        "REFRENCE": text(30),
+        "CURNCYID": text(15),
+    }, required=True),
+    "taPopRcptLineInsert_Items": rows({
+        "POPTYPE": choice(1, 3, required=True),
+        "POPRCTNM": text(17, required=True),
+        "PONUMBER": text(17),
+        "ITEMNMBR": text(30, required=True),
+        "VENDORID": text(15, required=True),
+        "RCPTLNNM": integer(minimum=0),
+        "UOFM": text(8),
+        "UNITCOST": money(5, max_digits=19),
+        "EXTDCOST": money(2, max_digits=19),
+        "QTYSHPPD": money(5, required=True, max_digits=19),
+        "QTYINVCD": money(5, max_digits=19),
+        "LOCNCODE": text(10),
+        "POLNENUM": integer(minimum=0),
+    }, required=True, min_items=1),
+}, description="Purchase receipt: taPopRcptHdrInsert + taPopRcptLineInsert lines")
+
 VENDOR = entity(SYSTEM, "taUpdateCreateVendorRcd", {
     "VENDORID": text(15, required=True),
     "VENDNAME": text(64, required=True),
@@ -222,4 +251,4 @@ ITEM_SITE_QUANTITY = entity(SYSTEM, "IV00102", {
                "the difference as an IVInventoryTransactionType adjustment")
 
 SCHEMAS = [SALES_TRANSACTION, CUSTOMER, ITEM, CASH_RECEIPT, GL_TRANSACTION, PURCHASE_ORDER,
-           VENDOR, ITEM_SITE_QUANTITY]
+           PURCHASE_RECEIPT, VENDOR, ITEM_SITE_QUANTITY]

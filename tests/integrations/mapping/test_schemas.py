@@ -28,6 +28,7 @@ def test_every_schema_compiles(system_entity):
     ("dynamics_gp", "SOPTransactionType"), ("dynamics_gp", "taUpdateCreateCustomerRcd"),
     ("dynamics_gp", "taUpdateCreateItemRcd"), ("dynamics_gp", "taRMCashReceiptInsert"),
     ("dynamics_gp", "GLTransactionType"), ("dynamics_gp", "POPTransactionType"),
+    ("dynamics_gp", "POPReceivingsType"),
 ])
 def test_schema_exists_for_each_entity_the_seeds_name(system, entity):
     assert schema_get(system, entity) is not None

@@ -15,9 +15,10 @@ PAIR = "brightpearl-dynamics-gp"
 BP, GP = "brightpearl", "dynamics_gp"
 
 # Seed 004 "Data Touchpoints" → the flows that carry them (flow key, source, target).
-# Orders, shipments (COGS/invoice), payments, purchase orders, suppliers and credit notes go
-# into GP; customers, products and inventory are bi-directional ("Bi-directional syncs for
-# entities like Inventory or Customer"; customer and product master data both ways).
+# Orders, shipments (COGS/invoice), payments, purchase orders, goods-in notes (POP receipts),
+# suppliers and credit notes go into GP; customers, products and inventory are bi-directional
+# ("Bi-directional syncs for entities like Inventory or Customer"; customer and product
+# master data both ways).
 # Warehouse ↔ Site and GL accounts are lookup tables of the flows, not flows of their own.
 SEED_TOUCHPOINTS = {
     "Sales Order → Sales Order": [("sales-order-bp-to-dynamics-gp", BP, GP)],
@@ -31,6 +32,8 @@ SEED_TOUCHPOINTS = {
                                                     ("inventory-dynamics-gp-to-bp", GP, BP)],
     "Payment → Payment (cash receipt, GL)": [("payment-bp-to-dynamics-gp", BP, GP)],
     "Purchase Order → Purchase Order": [("purchase-order-bp-to-dynamics-gp", BP, GP)],
+    "Goods In Note → Purchase receipt (Invoice (Purchase) stock side)": [
+        ("goods-receipt-bp-to-dynamics-gp", BP, GP)],
     "Supplier → Vendor": [("supplier-bp-to-dynamics-gp", BP, GP)],
 }
 LOOKUP_TOUCHPOINTS = {"Warehouse ↔ Warehouse/Site": "gp_site_codes",
@@ -40,6 +43,8 @@ LOOKUP_TOUCHPOINTS = {"Warehouse ↔ Warehouse/Site": "gp_site_codes",
 LINKS = {
     "inventory-bp-to-dynamics-gp": {"gp_item_numbers": {"1006": "TCO-8668-FOR"}},
     "inventory-dynamics-gp-to-bp": {"bp_product_ids": {"TCO-8668-FOR": 1006}},
+    "goods-receipt-bp-to-dynamics-gp": {"gp_item_numbers": {"1006": "TCO-8668-FOR"},
+                                        "gp_po_numbers": {"100240": "BP100240"}},
 }
 
 
@@ -121,3 +126,25 @@ def test_a_refund_is_refused_as_a_cash_receipt_naming_the_amount():
     problems = mapping.apply(refund).problems
 
     assert [problem.target_path for problem in problems] == ["ORTRXAMT"]
+
+
+def test_a_goods_in_note_is_one_pop_receipt_line_per_movement_against_the_linked_po():
+    flow = TEMPLATE.flow("goods-receipt-bp-to-dynamics-gp")
+    result, _ = golden_apply(PAIR, flow, links=LINKS[flow.key])
+    lines = result.record["taPopRcptLineInsert_Items"]
+
+    assert [(line["PONUMBER"], line["QTYSHPPD"]) for line in lines] == [("BP100240", 25),
+                                                                        ("BP100240", 5)]
+    assert {line["POPRCTNM"] for line in lines} == {
+        result.record["taPopRcptHdrInsert"]["POPRCTNM"]}
+
+
+def test_a_goods_in_note_for_a_po_gp_never_got_waits_for_the_link():
+    flow = TEMPLATE.flow("goods-receipt-bp-to-dynamics-gp")
+    links = {**LINKS[flow.key], "gp_po_numbers": {}}
+    result, _ = golden_apply(PAIR, flow, links=links)
+
+    assert result.record is None
+    # A miss in a link table: the pipeline retries the note later instead of dead-lettering.
+    assert {(p.kind, p.source_path) for p in result.problems} == {("lookup", "orderId")}
+    assert all("'gp_po_numbers'" in p.message for p in result.problems)

@@ -205,10 +205,12 @@ SCENARIOS: dict[str, dict[str, dict[str, list[Link]]]] = {
     "brightpearl-dynamics-gp": {
         "item from Brightpearl": {
             "product-bp-to-dynamics-gp": [Link("1006", "TCO-8668-FOR", "TCO-8668-FOR")],
+            "purchase-order-bp-to-dynamics-gp": [Link("100240", "BP100240")],
         },
         "item from GP (padded keys)": {
             "product-dynamics-gp-to-bp": [Link("TCO-8668-FOR      ", "1006",
                                                "TCO-8668-FOR      ")],
+            "purchase-order-bp-to-dynamics-gp": [Link("100240", "BP100240       ")],
         },
     },
     "brightpearl-salesforce": {
