@@ -173,3 +173,30 @@ def test_supplier_and_purchase_order_land_in_gp(live_stack, gp):
     purchase = erp.get("purchase_order", link.target_id)
     assert (link.target_id, purchase["VENDORID"].strip()) == (f"BP{order_id}",
                                                                f"BP{supplier_id}")
+
+
+def test_goods_in_note_lands_as_a_pop_receipt_against_the_gp_purchase_order(live_stack, gp):
+    pair, bp, erp = gp["pair"], gp["bp"], gp["gp"]
+    product_id = bp_product(bp, sku="e2e-gin-1", name="Received Lamp", retail="30.00",
+                            cost="12.00")
+    wait_link(live_stack, pair, "product-bp-to-dynamics-gp", product_id)
+    supplier_id = bp_contact(bp, first="Quay", last="Imports", email="gin@example.com",
+                             supplier=True)
+    wait_link(live_stack, pair, "supplier-bp-to-dynamics-gp", supplier_id)
+    order_id = bp_order(bp, kind="PO", contact_id=supplier_id, product_id=product_id,
+                        quantity=5, net="60.00", tax="12.00", shipping=None)
+    wait_link(live_stack, pair, "purchase-order-bp-to-dynamics-gp", order_id)
+
+    note_id = bp.goods_in_note_create(order_id, received_on="2026-03-05T09:00:00.000Z")
+    link = wait_link(live_stack, pair, "goods-receipt-bp-to-dynamics-gp", note_id)
+
+    receipt = erp.get("goods_receipt", link.target_id)
+    [line] = receipt["lines"]
+    assert (link.target_id, receipt["VENDORID"].strip(), receipt["receiptdate"]) == (
+        f"BPGIN{note_id}", f"BP{supplier_id}", "2026-03-05")
+    assert (line["PONUMBER"].strip(), line["ITEMNMBR"].strip(), Decimal(str(line["QTYSHPPD"])),
+            Decimal(str(line["UNITCOST"]))) == (f"BP{order_id}", "E2E-GIN-1", Decimal(5),
+                                                Decimal(12))
+    purchase = erp.get("purchase_order", f"BP{order_id}")
+    assert (purchase["POSTATUS"], Decimal(str(purchase["lines"][0]["QTYSHPPD"]))) == (
+        4, Decimal(5))
