@@ -10,11 +10,18 @@ from integrations.services.alerts import alert_deliver
 from integrations.services.events import events_sweep
 from integrations.services.polling import flow_poll
 from integrations.services.retention import logs_purge
-from integrations.services.sync import event_process
+from integrations.services.sync import event_process, events_process
 
 
 # Retries are scheduled by the pipeline itself (with the system's wait and a dead letter at
 # the end), so the broker never retries an event on its own.
+@dramatiq.actor(queue_name="sync", max_retries=0, time_limit=300_000)
+def events_process_task(event_ids: list[int]) -> None:
+    events_process(event_ids=event_ids)
+
+
+# Messages of one event each, as sent before batches: kept so a queue filled by an older
+# release drains after an upgrade.
 @dramatiq.actor(queue_name="sync", max_retries=0, time_limit=300_000)
 def event_process_task(event_id: int) -> None:
     event_process(event_id=event_id)

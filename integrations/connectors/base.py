@@ -8,7 +8,7 @@ one of the types in ``errors``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -117,6 +117,18 @@ class Connector:
     def test(self) -> None:
         """One cheap authenticated call; raises a classified error on failure."""
         raise NotImplementedError
+
+    def get_batch(self, entity: str, external_ids: Sequence[str]
+                  ) -> dict[str, dict[str, Any] | ConnectorError]:
+        """Each id's record, or the error reading it. Systems that read many records in one
+        call override this; the default reads them one by one."""
+        found: dict[str, dict[str, Any] | ConnectorError] = {}
+        for external_id in external_ids:
+            try:
+                found[external_id] = self.get(entity, external_id)
+            except ConnectorError as exc:
+                found[external_id] = exc
+        return found
 
     def find_existing(self, entity: str, record: dict[str, Any]) -> str | None:
         """The id of a record an earlier, interrupted write already created, found by the

@@ -56,12 +56,16 @@ def alerts_check_dead_letters(*, flow: Flow) -> None:
 USAGE_THRESHOLDS = (80, 100)
 
 
-def alerts_check_usage(*, used: int, allowance: int | None) -> None:
-    """Alert once when the month's usage crosses 80% and 100% of the plan's allowance."""
+def alerts_check_usage(*, used: int, allowance: int | None, added: int = 1) -> None:
+    """Alert once when the month's usage crosses 80% and 100% of the plan's allowance.
+
+    ``added`` is how many transactions the caller just counted (a batch counts several at
+    once): the alert belongs to the addition that crossed the threshold."""
     if not allowance:
         return
     for percent in USAGE_THRESHOLDS:
-        if used == -(-allowance * percent // 100):  # the transaction that crossed it
+        threshold = -(-allowance * percent // 100)
+        if used - added < threshold <= used:
             period = timezone.now().strftime("%Y-%m")
             alert_raise(kind=AlertRule.Kind.USAGE, key=f"usage:{period}:{percent}",
                         value=percent,

@@ -123,13 +123,20 @@ def _insert(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
         return list(cursor.fetchall())
 
 
+# Events per message: a delivery's events share one claim, one fetch of their records and
+# one write of their results (see sync.events_process); small enough that one slow record
+# holds up few others and that the worker's threads share a burst between them.
+EVENTS_PER_MESSAGE = 20
+
+
 def events_enqueue(event_ids: Sequence[int], *, delay_ms: int | None = None) -> None:
-    from integrations.tasks import event_process_task
+    from integrations.tasks import events_process_task
 
     schema = db.schema_name
-    for event_id in event_ids:
-        event_process_task.send_with_options(args=(event_id,), delay=delay_ms,
-                                             tenant_schema=schema)
+    ids = list(event_ids)
+    for start in range(0, len(ids), EVENTS_PER_MESSAGE):
+        events_process_task.send_with_options(args=(ids[start:start + EVENTS_PER_MESSAGE],),
+                                              delay=delay_ms, tenant_schema=schema)
 
 
 def events_sweep(*, now: dt.datetime | None = None) -> int:

@@ -1,8 +1,10 @@
-"""The sync pipeline: one inbound event from the source system to the target, one step a line.
+"""The sync pipeline: inbound events from the source system to the target, one step a line.
 
     claim → plan check → fetch source → echo check → map → link (create or update?) → write →
     link + hash → follow-ups → transaction log → usage
 
+Events come in batches (a webhook delivery's, up to ``events.EVENTS_PER_MESSAGE``): what a
+flow's events share is read and written once per batch, each event is decided on its own.
 Every failure is decided in one place (``_fail``): transient and rate-limited errors retry
 with backoff honouring the system's wait, a missing dependency (an order whose product has not
 synced yet) retries for longer, auth errors and permanent errors go to a dead letter now.
@@ -16,6 +18,7 @@ import json
 import logging
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -28,6 +31,7 @@ from django.utils import timezone
 
 from billing import limits
 from billing.services import usage_record
+from integrations.connectors.base import Connector
 from integrations.connectors.errors import (
     AuthError,
     ConnectorError,
@@ -37,6 +41,7 @@ from integrations.connectors.errors import (
     TransientError,
 )
 from integrations.connectors.registry import connector_class
+from integrations.mapping import CompiledMapping
 from integrations.models import (
     Connection,
     DeadLetter,
@@ -58,6 +63,9 @@ ECHO_WINDOW = dt.timedelta(seconds=120)
 MAX_ATTEMPTS = 12           # transient failures: ~1 s, 2 s, 4 s … capped at 5 min (~25 min)
 MAX_DEPENDENCY_ATTEMPTS = 12  # waiting for another record to sync: up to ~2 h in all
 HELD = None                 # next_attempt_at of an event held until its pair resumes
+# A batch stops taking up its events after this long and sends the rest back to the queue,
+# well inside the actor's time limit even when every call waits for its full timeout.
+BATCH_TIME_BUDGET_S = 120.0
 
 
 class DependencyMissing(Exception):
@@ -95,28 +103,25 @@ def _jsonable(record: Any) -> Any:
     return json.loads(json.dumps(record, default=_json_default)) if record is not None else None
 
 
-def event_claim(*, event_id: int, now: dt.datetime | None = None) -> InboundEvent | None:
-    """Take the event for this worker, or None if it is done or another worker holds it."""
+def events_claim(*, event_ids: Sequence[int], now: dt.datetime | None = None
+                 ) -> list[InboundEvent]:
+    """Take the events for this worker in one statement, in the order they arrived; events
+    that are done, held, not yet due or leased by another worker are left out."""
+    if not event_ids:
+        return []
     now = now or timezone.now()
-    with transaction.atomic():
-        event = (InboundEvent.objects.select_for_update(skip_locked=True)
-                 .filter(pk=event_id).first())
-        if event is None or event.status in (InboundEvent.Status.DONE,
-                                             InboundEvent.Status.SKIPPED,
-                                             InboundEvent.Status.DEAD,
-                                             InboundEvent.Status.UNROUTED):
-            return None
-        if event.status == InboundEvent.Status.PROCESSING and event.lease_until and (
-                event.lease_until > now):
-            return None
-        if event.status == InboundEvent.Status.RETRYING and (
-                event.next_attempt_at is HELD or event.next_attempt_at > now):
-            return None
-        event.status = InboundEvent.Status.PROCESSING
-        event.lease_until = now + LEASE
-        event.attempts += 1
-        event.save(update_fields=["status", "lease_until", "attempts"])
-    return event
+    table = InboundEvent._meta.db_table
+    # One UPDATE instead of SELECT … FOR UPDATE + UPDATE per event: a row another worker is
+    # claiming at the same moment is re-checked after its lock is released, so it is taken
+    # at most once.
+    claimed = list(InboundEvent.objects.raw(
+        f"UPDATE {table} SET status = %s, lease_until = %s, attempts = attempts + 1 "  # noqa: S608
+        "WHERE id = ANY(%s) AND (status = %s OR (status = %s AND lease_until < %s) "
+        "OR (status = %s AND next_attempt_at <= %s)) RETURNING *",
+        [InboundEvent.Status.PROCESSING, now + LEASE, list(event_ids),
+         InboundEvent.Status.PENDING, InboundEvent.Status.PROCESSING, now,
+         InboundEvent.Status.RETRYING, now]))
+    return sorted(claimed, key=lambda e: e.pk)
 
 
 def _record_lock_key(flow_id: int, external_id: str) -> int:
@@ -125,55 +130,230 @@ def _record_lock_key(flow_id: int, external_id: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-def event_process(*, event_id: int) -> Outcome:
-    event = event_claim(event_id=event_id)
-    if event is None:
-        return Outcome("not-claimed")
-    # One event per record at a time: two events for the same order handled by two threads
-    # would both find no link and both create it. A session-level advisory lock is held across
-    # the HTTP calls without a long transaction, and dies with the worker's connection.
-    key = _record_lock_key(event.flow_id, event.external_id)
+def _advisory(function: str, keys: list[int]) -> list[bool]:
+    if not keys:
+        return []
     with db.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
-        locked = cursor.fetchone()[0]
-    if not locked:
-        return _defer(event, 1.0, "Another change to the same record is being synced; "
-                                  "this one follows it.")
+        # WITH ORDINALITY keeps the answers in the order of the keys.
+        cursor.execute(f"SELECT {function}(k) FROM unnest(%s::bigint[]) WITH ORDINALITY "  # noqa: S608 - one of two function names of ours
+                       "AS t(k, n) ORDER BY n", [keys])
+        return [bool(row[0]) for row in cursor.fetchall()]
+
+
+def event_process(*, event_id: int) -> Outcome:
+    """Sync one event (see ``events_process``)."""
+    return events_process(event_ids=[event_id]).get(event_id) or Outcome("not-claimed")
+
+
+def events_process(*, event_ids: Sequence[int]) -> dict[int, Outcome]:
+    """Sync a batch of events (usually one webhook delivery's), each through the pipeline.
+
+    A batch shares what events of one flow have in common: one claim, one lock round trip,
+    the flow, its compiled mapping and connectors, one fetch of the source records where the
+    system can read many at once, one read of their links, and one write of the links,
+    transaction log, event states and usage at the end. Each event still succeeds or fails
+    on its own."""
+    events = events_claim(event_ids=event_ids)
+    if not events:
+        return {}
+    # One event per record at a time: two events for the same order handled by two threads
+    # would both find no link and both create it. Session-level advisory locks are held across
+    # the HTTP calls without a long transaction, and die with the worker's connection. The
+    # same record twice in one batch is fine: this session holds the lock and runs them in
+    # order.
+    keys = [_record_lock_key(e.flow_id, e.external_id) for e in events]
+    locked = _advisory("pg_try_advisory_lock", keys)
+    outcomes: dict[int, Outcome] = {}
     try:
-        return _event_run(event)
+        runnable: dict[int, list[InboundEvent]] = {}
+        for event, ok in zip(events, locked, strict=True):
+            if ok:
+                runnable.setdefault(event.flow_id, []).append(event)
+            else:
+                outcomes[event.pk] = _defer(event, 1.0, "Another change to the same record is "
+                                                        "being synced; this one follows it.")
+        deadline = time.monotonic() + BATCH_TIME_BUDGET_S
+        for flow_id, flow_events in runnable.items():
+            outcomes.update(_flow_events_run(flow_id, flow_events, deadline))
     finally:
-        with db.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+        _advisory("pg_advisory_unlock", [k for k, ok in zip(keys, locked, strict=True) if ok])
+    return outcomes
 
 
-def _event_run(event: InboundEvent) -> Outcome:
-    # With the mapping's current version: connector_entity reads its document every event.
+@dataclass
+class _Done:
+    """An event that reached its end (written or skipped), waiting for the batch's write."""
+
+    event: InboundEvent
+    status: str
+    started: dt.datetime
+    duration_ms: int
+    action: str = Transaction.Action.NONE
+    target_id: str = ""
+    message: str = ""
+    source_record: Any = None
+    target_record: Any = None
+
+
+class _FlowBatch:
+    """What one flow's events in a batch share, and what they write at the end."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.done: list[_Done] = []
+        self.links: dict[str, RecordLink] = {}
+
+    def finish(self, done: _Done, *, link: RecordLink | None = None) -> Outcome:
+        self.done.append(done)
+        if link is not None:
+            self.links[link.source_id] = link
+        status = (InboundEvent.Status.DONE if done.status == Transaction.Status.SUCCESS
+                  else InboundEvent.Status.SKIPPED)
+        return Outcome(status, done.message)
+
+    def flush(self) -> None:
+        """Links, log rows and event states in one transaction; then usage once."""
+        if not self.done:
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            if self.links:
+                # One statement on the (flow, source_id) unique constraint, instead of
+                # update_or_create's transaction + row lock + savepoint + insert.
+                RecordLink.objects.bulk_create(
+                    list(self.links.values()), update_conflicts=True,
+                    unique_fields=["flow", "source_id"],
+                    update_fields=["target_id", "payload_hash", "natural_key",
+                                   "last_synced_at"])
+            Transaction.objects.bulk_create([Transaction(
+                flow=self.flow, event=d.event, source_id=d.event.external_id,
+                target_id=str(d.target_id or ""), status=d.status, action=d.action,
+                attempt=d.event.attempts, message=d.message,
+                source_record=_jsonable(d.source_record),
+                target_record=_jsonable(d.target_record),
+                started_at=d.started, duration_ms=d.duration_ms) for d in self.done])
+            for status in (InboundEvent.Status.DONE, InboundEvent.Status.SKIPPED):
+                ids = [d.event.pk for d in self.done
+                       if (d.status == Transaction.Status.SUCCESS) == (
+                           status == InboundEvent.Status.DONE)]
+                if ids:
+                    InboundEvent.objects.filter(pk__in=ids).update(
+                        status=status, processed_at=now, lease_until=None, last_error="")
+        synced = sum(1 for d in self.done if d.status == Transaction.Status.SUCCESS)
+        if synced:
+            used = usage_record(tenant=db.tenant, transactions=synced)
+            alerts_check_usage(used=used, allowance=_allowance(), added=synced)
+        self.done, self.links = [], {}
+
+
+def _flow_events_run(flow_id: int, events: list[InboundEvent], deadline: float
+                     ) -> dict[int, Outcome]:
+    # With the mapping's current version: connector_entity reads its document every batch.
     flow = Flow.objects.select_related("pair__brightpearl", "pair__partner",
-                                       "mapping__current_version").get(pk=event.flow_id)
+                                       "mapping__current_version").get(pk=flow_id)
+    started = timezone.now()
+    hold = _hold_reason(flow)
+    if hold:
+        return {e.pk: _hold(e, flow, hold, started) for e in events}
+    source_connection, target_connection = flow.source_connection, flow.target_connection
+    for conn in (source_connection, target_connection):
+        # Both rows were read with the flow a moment ago: no second query each.
+        wait = circuit.open_for(conn, reload=False)
+        if wait:
+            return {e.pk: _defer(e, wait, f"{conn.name} is paused after repeated failures; "
+                                          f"next try in {wait:.0f} s.") for e in events}
+    batch = _FlowBatch(flow)
+    outcomes: dict[int, Outcome] = {}
+    clock = time.monotonic()
+    # Decided before fetching: a record one we wrote moments ago from the other direction.
+    echoes = _echoes(flow, {e.external_id for e in events})
+    todo = []
+    for event in events:
+        if event.external_id in echoes:
+            outcomes[event.pk] = batch.finish(_Done(
+                event, Transaction.Status.SKIPPED, started, _ms(clock),
+                message="Echo of our own write in the other direction; skipped."))
+        else:
+            todo.append(event)
+    context = _FlowContext(flow)
+    try:
+        if todo:
+            context.fetch([e.external_id for e in todo])
+        for n, event in enumerate(todo):
+            if time.monotonic() > deadline:
+                # A batch of slow calls must not run into the message's time limit: the rest
+                # go back to the queue at once, without counting an attempt.
+                for rest in todo[n:]:
+                    outcomes[rest.pk] = _defer(rest, 0, "Released for another worker: the "
+                                                        "batch it came in ran long.")
+                break
+            outcomes[event.pk] = _event_run(event, context, batch)
+    finally:
+        batch.flush()
+    return outcomes
+
+
+def _ms(clock: float) -> int:
+    return int((time.monotonic() - clock) * 1000)
+
+
+class _FlowContext:
+    """A flow's connectors, mapping, source records and links, read once per batch."""
+
+    def __init__(self, flow: Flow) -> None:
+        self.flow = flow
+        self.source_entity = connector_entity(flow, "source")
+        self.target_entity = connector_entity(flow, "target")
+        self._source: Connector | None = None
+        self._target: Connector | None = None
+        self._mapping: CompiledMapping | None = None
+        self.records: dict[str, Any] = {}
+        self.links: dict[str, RecordLink] = {}
+
+    @property
+    def source(self) -> Connector:
+        if self._source is None:
+            self._source = connector_for(self.flow.source_connection)
+        return self._source
+
+    @property
+    def target(self) -> Connector:
+        if self._target is None:
+            self._target = connector_for(self.flow.target_connection)
+        return self._target
+
+    @property
+    def mapping(self) -> CompiledMapping:
+        if self._mapping is None:
+            self._mapping = compiled_mapping(self.flow)
+        return self._mapping
+
+    def fetch(self, source_ids: list[str]) -> None:
+        """Source records (or the error reading each) and existing links, for all ids."""
+        unique = list(dict.fromkeys(source_ids))
+        try:
+            self.records = self.source.get_batch(self.source_entity, unique)
+        except Exception as exc:  # each event fails with it, decided in _fail
+            self.records = dict.fromkeys(unique, exc)
+        self.links = {link.source_id: link for link in
+                      RecordLink.objects.filter(flow=self.flow, source_id__in=unique)}
+
+
+def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) -> Outcome:
+    flow = context.flow
     started, clock = timezone.now(), time.monotonic()
     record = mapped = None
     try:
-        hold = _hold_reason(flow)
-        if hold:
-            return _hold(event, flow, hold, started)
-        source_connection, target_connection = flow.source_connection, flow.target_connection
-        for conn in (source_connection, target_connection):
-            # Both rows were read with the flow a moment ago: no second query each.
-            wait = circuit.open_for(conn, reload=False)
-            if wait:
-                return _defer(event, wait, f"{conn.name} is paused after repeated failures; "
-                                           f"next try in {wait:.0f} s.")
-        if _is_echo(flow, event.external_id):
-            # Decided before fetching: the record is one we wrote moments ago.
-            return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
-                           message="Echo of our own write in the other direction; skipped.")
-        try:
-            record = connector_for(source_connection).get(connector_entity(flow, "source"),
-                                                          event.external_id)
-        except NothingToSync as exc:
-            return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
-                           message=exc.message)
-        result = compiled_mapping(flow).apply(record)
+        fetched = context.records.get(event.external_id)
+        if fetched is None:
+            fetched = context.records[event.external_id] = _get_one(context, event)
+        if isinstance(fetched, NothingToSync):
+            return batch.finish(_Done(event, Transaction.Status.SKIPPED, started, _ms(clock),
+                                      message=fetched.message))
+        if isinstance(fetched, Exception):
+            raise fetched
+        record = fetched
+        result = context.mapping.apply(record)
         if result.problems:
             problems = [{"target_path": p.target_path, "source_path": p.source_path or "",
                          "kind": p.kind, "message": p.message} for p in result.problems]
@@ -181,32 +361,44 @@ def _event_run(event: InboundEvent) -> Outcome:
                 raise DependencyMissing("; ".join(p["message"] for p in problems))
             raise MappingFailed(problems)
         mapped = _jsonable(result.record)
-        link = RecordLink.objects.filter(flow=flow, source_id=event.external_id).first()
+        link = context.links.get(event.external_id)
         digest = payload_hash(mapped)
         if link and link.payload_hash == digest:
-            return _finish(event, flow, started, clock, Transaction.Status.SKIPPED,
-                           message="No change since the last sync.", target_id=link.target_id,
-                           source_record=record, target_record=mapped)
-        target = connector_for(target_connection)
+            return batch.finish(_Done(event, Transaction.Status.SKIPPED, started, _ms(clock),
+                                      message="No change since the last sync.",
+                                      target_id=link.target_id, source_record=record,
+                                      target_record=mapped))
+        target = context.target
         target_id = link.target_id if link else None
         if target_id is None and event.attempts > 1:
             # An earlier attempt may have written and died before linking: find that record
             # rather than create it twice.
-            target_id = target.find_existing(connector_entity(flow, "target"), mapped)
-        written = target.upsert(connector_entity(flow, "target"), mapped, external_id=target_id)
-        _link_save(flow, event.external_id, written.id, digest, record)
+            target_id = target.find_existing(context.target_entity, mapped)
+        written = target.upsert(context.target_entity, mapped, external_id=target_id)
+        link = context.links[event.external_id] = RecordLink(
+            flow=flow, source_id=event.external_id, target_id=str(written.id),
+            payload_hash=digest, natural_key=_natural_key(flow, record),
+            last_synced_at=timezone.now())
         notes = _follow_ups(flow, record, written.id)
-        circuit.record_success(source_connection)
-        circuit.record_success(target_connection)
-        used = usage_record(tenant=db.tenant, transactions=1)
-        alerts_check_usage(used=used, allowance=_allowance())
-        return _finish(event, flow, started, clock, Transaction.Status.SUCCESS,
-                       action=Transaction.Action.CREATE if written.created
-                       else Transaction.Action.UPDATE,
-                       target_id=written.id, message=notes, source_record=record,
-                       target_record=mapped)
+        circuit.record_success(flow.source_connection)
+        circuit.record_success(flow.target_connection)
+        return batch.finish(_Done(
+            event, Transaction.Status.SUCCESS, started, _ms(clock),
+            action=Transaction.Action.CREATE if written.created else Transaction.Action.UPDATE,
+            target_id=written.id, message=notes, source_record=record, target_record=mapped),
+            link=link)
     except Exception as exc:  # every failure is decided in one place
+        # What the batch wrote so far goes first: a dependency the failure names may be in it.
+        batch.flush()
         return _fail(event, flow, exc, started, clock, record, mapped)
+
+
+def _get_one(context: _FlowContext, event: InboundEvent) -> Any:
+    """A record the batch fetch did not return (the same id seen again after it)."""
+    try:
+        return context.source.get(context.source_entity, event.external_id)
+    except Exception as exc:  # decided in _fail with the event's other errors
+        return exc
 
 
 def connector_entity(flow: Flow, side: str) -> str:
@@ -276,14 +468,15 @@ def _defer(event: InboundEvent, wait_s: float, reason: str) -> Outcome:
     return Outcome("deferred", reason)
 
 
-def _is_echo(flow: Flow, source_id: str) -> bool:
-    """A change we just wrote from the other direction of a two-way sync."""
+def _echoes(flow: Flow, source_ids: set[str]) -> set[str]:
+    """Of these source ids, the changes we just wrote from the other direction of a two-way
+    sync."""
     reverse = Flow.objects.filter(pair=flow.pair, entity=flow.entity,
                                   source_system=flow.target_system,
                                   target_system=flow.source_system)
-    return RecordLink.objects.filter(
-        flow__in=reverse, target_id=source_id,
-        last_synced_at__gte=timezone.now() - ECHO_WINDOW).exists()
+    return set(RecordLink.objects.filter(
+        flow__in=reverse, target_id__in=source_ids,
+        last_synced_at__gte=timezone.now() - ECHO_WINDOW).values_list("target_id", flat=True))
 
 
 def _waits_for_dependency(flow: Flow, problems: list[dict[str, str]]) -> bool:
@@ -306,17 +499,6 @@ def _natural_key(flow: Flow, record: Any) -> str:
     return "" if value is None else str(value).strip()[:200]
 
 
-def _link_save(flow: Flow, source_id: str, target_id: str, digest: str, record: Any) -> None:
-    # One statement on the (flow, source_id) unique constraint, instead of update_or_create's
-    # transaction + row lock + savepoint + insert: same outcome, one row per source record.
-    RecordLink.objects.bulk_create(
-        [RecordLink(flow=flow, source_id=source_id, target_id=str(target_id),
-                    payload_hash=digest, natural_key=_natural_key(flow, record),
-                    last_synced_at=timezone.now())],
-        update_conflicts=True, unique_fields=["flow", "source_id"],
-        update_fields=["target_id", "payload_hash", "natural_key", "last_synced_at"])
-
-
 def _follow_ups(flow: Flow, record: Any, target_id: str) -> str:
     """Run follow-up actions; a failure is reported on the transaction, not retried, because
     the main write has happened and retrying the event would not repeat it."""
@@ -334,24 +516,6 @@ def _follow_ups(flow: Flow, record: Any, target_id: str) -> str:
         else:
             notes.append(f"Follow-up {action} done.")
     return " ".join(notes)
-
-
-def _finish(event: InboundEvent, flow: Flow, started: dt.datetime, clock: float, status: str,
-            *, action: str = Transaction.Action.NONE, target_id: str = "", message: str = "",
-            source_record: Any = None, target_record: Any = None) -> Outcome:
-    with transaction.atomic():
-        Transaction.objects.create(
-            flow=flow, event=event, source_id=event.external_id, target_id=str(target_id or ""),
-            status=status, action=action, attempt=event.attempts, message=message,
-            source_record=_jsonable(source_record), target_record=_jsonable(target_record),
-            started_at=started, duration_ms=int((time.monotonic() - clock) * 1000))
-        event.status = (InboundEvent.Status.DONE if status == Transaction.Status.SUCCESS
-                        else InboundEvent.Status.SKIPPED)
-        event.processed_at = timezone.now()
-        event.lease_until = None
-        event.last_error = ""
-        event.save(update_fields=["status", "processed_at", "lease_until", "last_error"])
-    return Outcome(event.status, message)
 
 
 def backoff_s(attempt: int, *, wait_s: float | None = None, cap_s: float = 300) -> float:
