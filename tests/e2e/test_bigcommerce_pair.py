@@ -34,9 +34,11 @@ def shop(live_stack, new_account_module):
     return {"pair": pair, "bp": bp, "bc": bc, "bp_conn": bp_conn, "bc_conn": bc_conn}
 
 
-def _link(live_stack, flow_key: str, source_id: str) -> RecordLink | None:
+def _link(live_stack, shop, flow_key: str, source_id: str) -> RecordLink | None:
+    # Every sandbox account numbers its records alike: look in this module's pair only.
     with live_stack.inside():
-        return RecordLink.objects.filter(flow__key=flow_key, source_id=source_id).first()
+        return RecordLink.objects.filter(flow__pair=shop["pair"], flow__key=flow_key,
+                                         source_id=source_id).first()
 
 
 def test_storefront_order_lands_in_brightpearl_through_webhooks(live_stack, shop, control):
@@ -47,20 +49,20 @@ def test_storefront_order_lands_in_brightpearl_through_webhooks(live_stack, shop
         # A product change in Brightpearl fires its webhook: the product reaches the store.
         bp.upsert("product", {"salesChannels": [{"productName": "Renamed Lamp"}]},
                   external_id=str(bp_product["id"]))
-    product_link = wait_until(lambda: _link(live_stack, "product-bp-to-bc",
+    product_link = wait_until(lambda: _link(live_stack, shop, "product-bp-to-bc",
                                             str(bp_product["id"])), what="product synced")
 
     with live_stack.inside():
         customer = bc.upsert("customer", {"email": "ines@example.com", "first_name": "Ines",
                                           "last_name": "Müller"})
-    wait_until(lambda: _link(live_stack, "customer-bc-to-bp", customer.id),
+    wait_until(lambda: _link(live_stack, shop, "customer-bc-to-bp", customer.id),
                what="customer synced")
     with live_stack.inside():
         order = bc.upsert("sales_order", {
             "status_id": 1, "customer_id": int(customer.id), "billing_address": BILLING,
             "products": [{"product_id": int(product_link.target_id), "quantity": 3}]})
 
-    order_link = wait_until(lambda: _link(live_stack, "sales-order-bc-to-bp", order.id),
+    order_link = wait_until(lambda: _link(live_stack, shop, "sales-order-bc-to-bp", order.id),
                             what="order synced")
     with live_stack.inside():
         bp_order = bp.get("sales_order", order_link.target_id)
@@ -86,7 +88,7 @@ def _synced_product(live_stack, shop, control, index: int, name: str) -> tuple[d
     with live_stack.inside():
         bp.upsert("product", {"salesChannels": [{"productName": name}]},
                   external_id=str(bp_product["id"]))
-    link = wait_until(lambda: _link(live_stack, "product-bp-to-bc", str(bp_product["id"])),
+    link = wait_until(lambda: _link(live_stack, shop, "product-bp-to-bc", str(bp_product["id"])),
                       what=f"product {bp_product['id']} synced")
     return bp_product, link
 
@@ -96,8 +98,9 @@ def _synced_customer(live_stack, shop, email: str) -> tuple[str, RecordLink]:
     with live_stack.inside():
         customer = bc.upsert("customer", {"email": email, "first_name": "Ines",
                                           "last_name": "Müller"})
-    return customer.id, wait_until(lambda: _link(live_stack, "customer-bc-to-bp", customer.id),
-                                   what="customer synced")
+    return customer.id, wait_until(
+        lambda: _link(live_stack, shop, "customer-bc-to-bp", customer.id),
+        what="customer synced")
 
 
 def _paid_order(live_stack, shop, control, *, index: int, email: str,
@@ -112,7 +115,7 @@ def _paid_order(live_stack, shop, control, *, index: int, email: str,
             "status_id": 11, "payment_method": "Credit Card", "customer_id": int(customer_id),
             "billing_address": {**BILLING, "email": email},
             "products": [{"product_id": int(product_link.target_id), "quantity": quantity}]})
-    order_link = wait_until(lambda: _link(live_stack, "sales-order-bc-to-bp", order.id),
+    order_link = wait_until(lambda: _link(live_stack, shop, "sales-order-bc-to-bp", order.id),
                             what="order synced")
     return {"bc_order": order.id, "bp_order": order_link.target_id,
             "bp_contact": customer_link.target_id, "bc_product": product_link.target_id,
@@ -139,7 +142,7 @@ def test_brightpearl_contact_becomes_a_storefront_customer_with_its_address(live
                                        "addressLine3": "Oslo", "postalCode": "0154",
                                        "countryIsoCode": "NOR"}
                                 for kind in ("DEF", "BIL", "DEL")}})
-    link = wait_until(lambda: _link(live_stack, "customer-bp-to-bc", contact.id),
+    link = wait_until(lambda: _link(live_stack, shop, "customer-bp-to-bc", contact.id),
                       what="contact synced to the store")
     with live_stack.inside():
         customer = bc.get("customer", link.target_id)
@@ -179,14 +182,14 @@ def test_brightpearl_stock_correction_sets_the_storefront_inventory_level(live_s
 
     wait_until(lambda: level_in_store() == int(available),
                what=f"store stock at location 1 = {available}")
-    assert _link(live_stack, "inventory-bp-to-bc", str(bp_product["id"]))
+    assert _link(live_stack, shop, "inventory-bp-to-bc", str(bp_product["id"]))
 
 
 def test_card_payment_of_a_storefront_order_becomes_a_brightpearl_customer_payment(
         live_stack, shop, control):
     ids = _paid_order(live_stack, shop, control, index=3, email="pay@example.com")
     bp, bc = _connectors(live_stack, shop)
-    link = wait_until(lambda: _link(live_stack, "payment-bc-to-bp", ids["bc_order"]),
+    link = wait_until(lambda: _link(live_stack, shop, "payment-bc-to-bp", ids["bc_order"]),
                       what="payment synced")
     with live_stack.inside():
         payment = bp.get("payment", link.target_id)
@@ -206,7 +209,7 @@ def test_storefront_refund_becomes_a_brightpearl_sales_credit(live_stack, shop, 
         refund = bc.refund_create(ids["bc_order"], items=items, payments=[{
             "provider_id": quote["refund_methods"][0][0]["provider_id"],
             "amount": quote["total_refund_amount"]}])
-    link = wait_until(lambda: _link(live_stack, "credit-note-bc-to-bp", refund.id),
+    link = wait_until(lambda: _link(live_stack, shop, "credit-note-bc-to-bp", refund.id),
                       what="refund synced", timeout=60)
     with live_stack.inside():
         credit = bp.get("credit_note", link.target_id)
@@ -225,7 +228,7 @@ def test_shipped_goods_out_note_ships_the_storefront_order_with_tracking(live_st
     with live_stack.inside():
         (note_id,) = bp.goods_out_note_create(ids["bp_order"])
         bp.goods_out_note_ship(note_id, tracking="JD0002210", shipping_method_id=2)
-    link = wait_until(lambda: _link(live_stack, "shipment-bp-to-bc", note_id),
+    link = wait_until(lambda: _link(live_stack, shop, "shipment-bp-to-bc", note_id),
                       what="shipment synced")
     with live_stack.inside():
         (shipment,) = bc.shipments_list(ids["bc_order"])
@@ -253,7 +256,8 @@ def test_goods_out_note_for_part_of_an_order_ships_only_that_part(live_stack, sh
             "warehouseId": 1, "products": [{"productId": row["productId"],
                                             "salesOrderRowId": int(row_id), "quantity": 1}]}]})
         bp.goods_out_note_ship(note_id, tracking="PART-1", shipping_method_id=2)
-    wait_until(lambda: _link(live_stack, "shipment-bp-to-bc", note_id), what="shipment synced")
+    wait_until(lambda: _link(live_stack, shop, "shipment-bp-to-bc", note_id),
+               what="shipment synced")
     with live_stack.inside():
         (shipment,) = bc.shipments_list(ids["bc_order"])
         status = bc.get("sales_order", ids["bc_order"])["status_id"]
