@@ -296,6 +296,7 @@ class InforConnector(Connector):
             "sales_order": self._sales_order_upsert,
             "product": self._product_upsert,
             "customer": self._customer_upsert,
+            "supplier": self._supplier_upsert,
             "inventory": self._inventory_upsert,
             "purchase_order": self._purchase_order_upsert,
             "journal": self._journal_upsert,
@@ -341,7 +342,7 @@ class InforConnector(Connector):
         orders = self.execute("OIS100MI", "LstHead", {"CUNO": customer}, maxrecs=0)
         return next((o for o in orders if o.get("CUOR") == reference), None)
 
-    # items and customers: add, or change when it exists -----------------------------------
+    # items, customers and suppliers: add, or change when it exists ---------------------
     def _product_upsert(self, record: dict[str, Any], external_id: str | None) -> WriteResult:
         return self._add_or_change(record, external_id, "MMS200MI", "ITNO", "AddItmBasic",
                                    "UpdItmBasic")
@@ -350,6 +351,11 @@ class InforConnector(Connector):
                          ) -> WriteResult:
         return self._add_or_change(record, external_id, "CRS610MI", "CUNO", "Add",
                                    "ChgBasicData")
+
+    def _supplier_upsert(self, record: dict[str, Any], external_id: str | None
+                         ) -> WriteResult:
+        return self._add_or_change(record, external_id, "CRS620MI", "SUNO", "AddSupplier",
+                                   "UpdSupplier")
 
     def _add_or_change(self, record: dict[str, Any], external_id: str | None, program: str,
                        key: str, add: str, change: str) -> WriteResult:

@@ -482,11 +482,13 @@ SUPPLIER_FIELDS = (
 )
 
 
-@mi(
-    "CRS620MI", "AddSupplier", F("SUNO", 10, required=True), F("SUNM", 36), F("SUTY", 1, "N"),
-    F("CUCD", 3), F("CSCD", 3), F("PHNO", 16), F("EMAL", 60), F("ADR1", 36), F("ADR2", 36),
-    F("TOWN", 20), F("PONO", 10),
+SUPPLIER_INPUTS = (
+    F("SUNM", 36), F("SUTY", 1, "N"), F("CUCD", 3), F("CSCD", 3), F("PHNO", 16), F("EMAL", 60),
+    F("ADR1", 36), F("ADR2", 36), F("TOWN", 20), F("PONO", 10),
 )
+
+
+@mi("CRS620MI", "AddSupplier", F("SUNO", 10, required=True), *SUPPLIER_INPUTS)
 def supplier_add(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
     if not rec["SUNM"]:
         raise err_missing("SUNM")
@@ -497,6 +499,17 @@ def supplier_add(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
     supplier.update(STAT="20", SUTY=rec["SUTY"] or "0", CUCD=rec["CUCD"] or "GBP")
     m3.put("CIDMAS", supplier, rec["SUNO"])
     return [{"SUNO": rec["SUNO"]}]
+
+
+@mi("CRS620MI", "UpdSupplier", F("SUNO", 10, required=True), F("STAT", 2), *SUPPLIER_INPUTS)
+def supplier_change(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
+    supplier = m3.get("CIDMAS", rec["SUNO"])
+    if supplier is None:
+        raise err_not_found("SUNO", rec["SUNO"])
+    _customer_check({"CSCD": rec["CSCD"], "CUCD": rec["CUCD"], "STAT": rec["STAT"]})
+    _set_changes(supplier, rec, ("STAT", *(f.name for f in SUPPLIER_INPUTS)))
+    m3.touch("CIDMAS", supplier, rec["SUNO"])
+    return []
 
 
 @mi("CRS620MI", "GetBasicData", F("SUNO", 10, required=True))

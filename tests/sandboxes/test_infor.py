@@ -246,6 +246,21 @@ def test_customer_with_unknown_country_is_refused(m3: M3Client) -> None:
     assert (result["errorField"], result["errorMessage"]) == ("CSCD", "Country ZZ does not exist")
 
 
+def test_supplier_add_change_get(m3: M3Client) -> None:
+    suno = unique("S")[:10]
+    m3.records("CRS620MI", "AddSupplier", SUNO=suno, SUNM="Northwind Supply", CSCD="GB",
+               CUCD="GBP", TOWN="Leeds")
+    m3.records("CRS620MI", "UpdSupplier", SUNO=suno, PHNO="+44 113 496 0000")
+    supplier = m3.records("CRS620MI", "GetBasicData", SUNO=suno)[0]
+    assert (supplier["SUNM"], supplier["PHNO"], supplier["TOWN"]) == (
+        "Northwind Supply", "+44 113 496 0000", "Leeds")
+
+
+def test_changing_an_unknown_supplier_names_the_key(m3: M3Client) -> None:
+    result = m3.call("CRS620MI", "UpdSupplier", SUNO="NOSUCH", SUNM="X")
+    assert result["errorField"] == "SUNO"
+
+
 def test_changed_since_lists_only_recent_customers(m3: M3Client) -> None:
     all_rows = m3.records("CRS610MI", "LstByNumber", maxrecs=0)
     newest = max(int(r["LMTS"]) for r in all_rows)

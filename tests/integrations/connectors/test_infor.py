@@ -167,6 +167,23 @@ def test_customer_with_unknown_country_names_the_field(infor):
     assert caught.value.field == "CSCD"
 
 
+def test_supplier_upsert_adds_then_changes_the_same_supplier(infor):
+    suno = unique("S")[:10]
+    added = infor.upsert("supplier", {"SUNO": suno, "SUNM": "Northwind Supply",
+                                      "CSCD": "GB", "CUCD": "GBP"})
+    changed = infor.upsert("supplier", {"SUNO": suno, "SUNM": "Northwind Supply Ltd"})
+
+    assert (added.id, added.created, changed.id, changed.created) == (suno, True, suno, False)
+    supplier = infor.get("supplier", suno)
+    assert (supplier["SUNM"], supplier["CSCD"]) == ("Northwind Supply Ltd", "GB")
+
+
+def test_supplier_with_unknown_currency_names_the_field(infor):
+    with pytest.raises(ValidationFailed) as caught:
+        infor.upsert("supplier", {"SUNO": unique("S")[:10], "SUNM": "X", "CUCD": "ZZZ"})
+    assert caught.value.field == "CUCD"
+
+
 # --- polling --------------------------------------------------------------------------------
 
 def test_list_changed_pages_by_start_key(infor):
