@@ -5,8 +5,16 @@ credentials; ``GET /_control/infor/<ti>`` shows it) and serves:
 
 - ``POST {pu}{ot}`` = ``/infor/sso/{ti}/as/token.oauth2``: password grant with the service
   account key/secret (``saak``/``sask``) and ``client_id``/``client_secret`` (form fields or
-  HTTP Basic), and the refresh_token grant. Errors are OAuth JSON (``invalid_client`` 401,
-  ``invalid_grant`` / ``unsupported_grant_type`` / ``invalid_request`` 400).
+  HTTP Basic), the authorization_code grant of the tenant's web app, and the refresh_token
+  grant. Errors are OAuth JSON (``invalid_client`` 401, ``invalid_grant`` /
+  ``unauthorized_client`` / ``unsupported_grant_type`` / ``invalid_request`` 400).
+- ``{pu}{oa}`` = ``/infor/sso/{ti}/as/authorization.oauth2``: the Infor sign-in page of the
+  web app (``response_type=code``, ``client_id``, ``redirect_uri``, ``state``). Signing in as
+  the tenant's user redirects back with a one-time ``code``; "Cancel" with
+  ``error=access_denied``. Each tenant has two authorized apps, as an ION API tenant would:
+  the Backend Service app (the ``.ionapi`` keys at the top level of its credentials) and a
+  Web application (``web_app``, its own ``.ionapi`` without ``saak``/``sask``), plus the
+  user who signs in (``user`` / ``user_password``).
 - ``{iu}/{ti}/M3/m3api-rest/v2/execute/{PROGRAM}/{TRANSACTION}?FIELD=value`` (GET) and the bulk
   ``POST {iu}/{ti}/M3/m3api-rest/v2/execute`` with a Bearer token. Business errors come back
   inside an HTTP 200 (see ``infor_mi``). A missing/invalid/expired token is a 401 and the
@@ -17,14 +25,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import html
 import json
 import secrets
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Scope
 
@@ -41,7 +50,13 @@ DEMO_CREDENTIALS = {
     "cs": "demo-client-secret-2b8e41d6",
     "saak": "CLARITY_TST#demo-service-account-key",
     "sask": "demo-service-account-secret-9c1f",
+    "web_app": {"ci": "CLARITY_TST~demo-web-app-4d21e0", "cs": "demo-web-app-secret-8a3f57"},
+    "user": "integration@clarity-tst.example.com",
+    "user_password": "demo-infor-password",
 }
+# What the ION API hands out as the service account's file (the rest are the sandbox's).
+SANDBOX_ONLY_KEYS = ("web_app", "user", "user_password")
+CODE_TTL_S = 600
 QUERY_OPTIONS = {"cono", "divi", "maxrecs", "returncols", "excludeempty", "dateformat",
                  "metadata", "extendedresult"}
 
@@ -67,7 +82,20 @@ def create_account(ctx: SystemContext, tenant: str, given: dict[str, Any]) -> di
         "sask": secrets.token_urlsafe(32),
     }
     ionapi.update({k: v for k, v in given.items() if k in ionapi and k not in ("iu", "pu")})
-    return ionapi
+    # The tenant's Web application: same gateway and SSO, its own client, no service account.
+    web_app = {k: v for k, v in ionapi.items() if k not in ("saak", "sask")}
+    web_app.update(cn="ClarityConnectWeb", ci=f"{tenant}~{secrets.token_urlsafe(18)}",
+                   cs=secrets.token_urlsafe(32))
+    web_app.update({k: v for k, v in (given.get("web_app") or {}).items() if k in ("ci", "cs")})
+    return {
+        **ionapi, "web_app": web_app,
+        "user": str(given.get("user") or f"integration@{tenant.lower()}.example.com"),
+        "user_password": str(given.get("user_password") or secrets.token_urlsafe(12)),
+    }
+
+
+def backend_ionapi(account: Account) -> dict[str, Any]:
+    return {k: v for k, v in account.credentials.items() if k not in SANDBOX_ONLY_KEYS}
 
 
 def _company(account: Account) -> dict[str, Any]:
@@ -147,6 +175,16 @@ async def _form(request: Request) -> dict[str, str]:
     return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
 
 
+def _app_of(creds: dict[str, Any], client_id: str, client_secret: str) -> str | None:
+    """Which authorized app the client credentials belong to: "backend", "web" or none."""
+    web = creds.get("web_app") or {}
+    if client_id and client_id == creds.get("ci") and client_secret == creds.get("cs"):
+        return "backend"
+    if client_id and client_id == web.get("ci") and client_secret == web.get("cs"):
+        return "web"
+    return None
+
+
 async def token(request: Request) -> Response:
     ctx = system_context(request)
     tenant = request.path_params["tenant"]
@@ -154,21 +192,42 @@ async def token(request: Request) -> Response:
     account = ctx.account(tenant)
     client_id, client_secret = _client_credentials(request, form)
     creds = account.credentials if account else {}
-    if not account or client_id != creds.get("ci") or client_secret != creds.get("cs"):
+    app = _app_of(creds, client_id, client_secret)
+    if not account or app is None:
         return oauth_error(401, "invalid_client", "Invalid client or client credentials.")
     grant = form.get("grant_type", "")
     ttl = float(ctx.limit("token_ttl_s", tenant))
     if grant == "password":
+        if app != "backend":
+            return oauth_error(400, "unauthorized_client",
+                               "Only a Backend Service app may use the password grant.")
         if not form.get("username") or not form.get("password"):
             return oauth_error(400, "invalid_request", "Missing username or password.")
         if form["username"] != creds.get("saak") or form["password"] != creds.get("sask"):
             return oauth_error(400, "invalid_grant", "Invalid resource owner credentials.")
-        refresh = ctx.state.token_issue(tenant, "refresh", ttl_s=None, nbytes=32)
+        refresh = ctx.state.token_issue(tenant, "refresh", ttl_s=None, nbytes=32,
+                                        data={"client_id": client_id})
+    elif grant == "authorization_code":
+        if app != "web":
+            return oauth_error(400, "unauthorized_client",
+                               "The authorization code grant is for Web application clients.")
+        code = ctx.state.token_get(form.get("code", ""), "infor_code")
+        if (code is None or code.expired or code.revoked or code.account != tenant
+                or code.data.get("client_id") != client_id):
+            return oauth_error(400, "invalid_grant", "Authorization code is invalid or expired.")
+        if form.get("redirect_uri", "") != code.data.get("redirect_uri"):
+            return oauth_error(400, "invalid_grant", "redirect_uri does not match the one the "
+                                                     "code was issued for.")
+        ctx.state.token_revoke(code.value)  # one use only
+        refresh = ctx.state.token_issue(tenant, "refresh", ttl_s=None, nbytes=32,
+                                        data={"client_id": client_id})
     elif grant == "refresh_token":
         refresh_token = ctx.state.token_get(form.get("refresh_token", ""), "refresh")
         # Refresh tokens outlive "expire tokens now": only revocation ends them.
         if refresh_token is None or refresh_token.revoked or refresh_token.account != tenant:
             return oauth_error(400, "invalid_grant", "Refresh token is invalid or expired.")
+        if refresh_token.data.get("client_id", client_id) != client_id:
+            return oauth_error(400, "invalid_grant", "Refresh token was issued to another client.")
         refresh = refresh_token
     else:
         return oauth_error(400, "unsupported_grant_type", f"Unsupported grant type: {grant}")
@@ -178,6 +237,77 @@ async def token(request: Request) -> Response:
          "refresh_token": refresh.value},
         headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
     )
+
+
+SIGN_IN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Infor - Sign in</title>
+<style>body{{font-family:sans-serif;max-width:26rem;margin:4rem auto}}
+input{{width:100%;font-size:1rem;margin:.25rem 0 .75rem}}
+button{{font-size:1rem;padding:.5rem 1.5rem;margin-right:1rem}}</style></head>
+<body><h1>Infor (sandbox)</h1>
+<p><strong>{app}</strong> wants to use the ION API of tenant <strong>{tenant}</strong>
+as you.</p>{problem}
+<form method="post" action="">
+<input type="hidden" name="client_id" value="{client_id}">
+<input type="hidden" name="redirect_uri" value="{redirect_uri}">
+<input type="hidden" name="state" value="{state}">
+<input type="hidden" name="response_type" value="code">
+<label>User name<input name="username" id="username" autocomplete="username"></label>
+<label>Password<input name="password" id="password" type="password"></label>
+<button type="submit" name="action" value="signin" id="signin">Sign in</button>
+<button type="submit" name="action" value="cancel" id="cancel">Cancel</button>
+</form></body></html>
+"""
+
+
+def _redirect_back(redirect_uri: str, params: dict[str, str]) -> RedirectResponse:
+    sep = "&" if "?" in redirect_uri else "?"
+    return RedirectResponse(f"{redirect_uri}{sep}{urlencode(params)}", status_code=302)
+
+
+async def authorize(request: Request) -> Response:
+    """The SSO sign-in of an authorization-code (Web application) client."""
+    ctx = system_context(request)
+    tenant = request.path_params["tenant"]
+    account = ctx.account(tenant)
+    params = (dict(request.query_params) if request.method == "GET" else await _form(request))
+    if account is None:
+        return HTMLResponse(f"<h1>Unknown tenant {html.escape(tenant)}</h1>", status_code=404)
+    web = account.credentials.get("web_app") or {}
+    client_id = params.get("client_id", "")
+    if client_id == account.credentials.get("ci"):
+        return HTMLResponse("<h1>unauthorized_client</h1><p>A Backend Service app cannot "
+                            "sign users in; use a Web application client.</p>", status_code=400)
+    if not client_id or client_id != web.get("ci"):
+        return HTMLResponse("<h1>invalid_client</h1><p>Unknown client_id.</p>", status_code=400)
+    redirect_uri = params.get("redirect_uri", "")
+    if not redirect_uri.startswith(("http://", "https://")):
+        return HTMLResponse("<h1>invalid_request</h1><p>redirect_uri is required.</p>",
+                            status_code=400)
+    state = {"state": params["state"]} if params.get("state") else {}
+    if params.get("response_type", "") != "code":
+        return _redirect_back(redirect_uri, {"error": "unsupported_response_type", **state})
+
+    def page(problem: str = "") -> HTMLResponse:
+        return HTMLResponse(SIGN_IN_PAGE.format(
+            app=html.escape(str(web.get("cn", client_id))), tenant=html.escape(tenant),
+            client_id=html.escape(client_id), redirect_uri=html.escape(redirect_uri),
+            state=html.escape(params.get("state", "")),
+            problem=f'<p id="error" style="color:#b00">{html.escape(problem)}</p>'
+            if problem else ""))
+
+    if request.method == "GET":
+        return page()
+    if params.get("action") == "cancel":
+        return _redirect_back(redirect_uri, {
+            "error": "access_denied", "error_description": "The user cancelled the sign-in.",
+            **state})
+    if (params.get("username") != account.credentials.get("user")
+            or params.get("password") != account.credentials.get("user_password")):
+        return page("The user name or password is incorrect.")
+    code = ctx.state.token_issue(tenant, "infor_code", ttl_s=CODE_TTL_S, nbytes=24,
+                                 data={"client_id": client_id, "redirect_uri": redirect_uri})
+    return _redirect_back(redirect_uri, {"code": code.value, **state})
 
 
 async def revoke(request: Request) -> Response:
@@ -358,11 +488,15 @@ async def execute_bulk(request: Request) -> Response:
 # -- sandbox-only actions (back-office work the API cannot do) ------------------------------
 
 async def sandbox_ionapi(request: Request) -> Response:
+    """The "Download credentials" of ION API: the Backend Service app's file, or with
+    ``?app=web`` the Web application's (no service account keys)."""
     ctx = system_context(request)
     account = ctx.account(request.path_params["tenant"])
     if account is None:
         return gateway_error(404, "not_found", "Unknown tenant")
-    return JSONResponse(account.credentials)
+    if request.query_params.get("app") == "web":
+        return JSONResponse(account.credentials.get("web_app") or {})
+    return JSONResponse(backend_ionapi(account))
 
 
 async def sandbox_deliver(request: Request) -> Response:
@@ -498,6 +632,7 @@ SYSTEM = SandboxSystem(
     name="infor",
     title="Infor CloudSuite M3 (ION API gateway)",
     routes=[
+        Route("/sso/{tenant}/as/authorization.oauth2", authorize, methods=["GET", "POST"]),
         Route("/sso/{tenant}/as/token.oauth2", token, methods=["POST"]),
         Route("/sso/{tenant}/as/revoke_token.oauth2", revoke, methods=["POST"]),
         Route(EXECUTE, execute_bulk, methods=["POST"]),
@@ -512,5 +647,6 @@ SYSTEM = SandboxSystem(
     account_from_path=_account_from_path,
     default_limits={"requests_per_minute": 1200, "token_ttl_s": 7200},
     base_path="/ionapi/{ti}/M3/m3api-rest/v2/execute/{PROGRAM}/{TRANSACTION} "
-              "(token: POST /sso/{ti}/as/token.oauth2)",
+              "(token: POST /sso/{ti}/as/token.oauth2; sign-in: "
+              "/sso/{ti}/as/authorization.oauth2)",
 )

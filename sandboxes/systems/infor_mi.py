@@ -478,13 +478,13 @@ def customer_list(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
 
 SUPPLIER_FIELDS = (
     "CONO", "SUNO", "SUNM", "SUTY", "STAT", "SUCO", "CUCD", "CSCD", "PHNO", "EMAL", "ADR1",
-    "ADR2", "TOWN", "PONO", "RGDT", "LMDT", "LMTS",
+    "ADR2", "TOWN", "PONO", "YREF", "RGDT", "LMDT", "LMTS",
 )
 
 
 SUPPLIER_INPUTS = (
     F("SUNM", 36), F("SUTY", 1, "N"), F("CUCD", 3), F("CSCD", 3), F("PHNO", 16), F("EMAL", 60),
-    F("ADR1", 36), F("ADR2", 36), F("TOWN", 20), F("PONO", 10),
+    F("ADR1", 36), F("ADR2", 36), F("TOWN", 20), F("PONO", 10), F("YREF", 30),
 )
 
 
@@ -495,7 +495,7 @@ def supplier_add(m3: M3, rec: dict[str, str]) -> list[dict[str, Any]]:
     if m3.get("CIDMAS", rec["SUNO"]) is not None:
         raise err_exists("SUNO", rec["SUNO"])
     _customer_check({"CSCD": rec["CSCD"], "CUCD": rec["CUCD"]})
-    supplier = {f: rec.get(f, "") for f in SUPPLIER_FIELDS[1:15]}
+    supplier = {f: rec.get(f, "") for f in SUPPLIER_FIELDS[1:16]}
     supplier.update(STAT="20", SUTY=rec["SUTY"] or "0", CUCD=rec["CUCD"] or "GBP")
     m3.put("CIDMAS", supplier, rec["SUNO"])
     return [{"SUNO": rec["SUNO"]}]

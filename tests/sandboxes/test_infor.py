@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -70,7 +71,9 @@ def test_ionapi_file_lists_every_key_a_connector_needs(tenant: dict[str, Any]) -
 
 def test_sandbox_serves_the_ionapi_file(http: httpx.Client, tenant: dict[str, Any]) -> None:
     response = http.get(f"/infor/_sandbox/{tenant['account']}/ionapi")
-    assert response.json() == tenant["credentials"]
+    sandbox_only = ("web_app", "user", "user_password")
+    assert response.json() == {k: v for k, v in tenant["credentials"].items()
+                               if k not in sandbox_only}
 
 
 def test_password_grant_returns_bearer_token_with_refresh(
@@ -152,6 +155,147 @@ def test_token_of_one_tenant_is_refused_by_another(
     url = f"{other['iu']}/{other['ti']}/M3/m3api-rest/v2/execute/CRS610MI/LstByNumber"
     assert http.get(url, headers=m3.headers).status_code == 401
 
+
+
+# -- sign-in with Infor (authorization code, Web application client) ----------------------------
+
+REDIRECT = "http://localhost:8000/oauth/callback/"
+
+
+def _web_app(http: httpx.Client, tenant: dict[str, Any]) -> dict[str, Any]:
+    return http.get(f"/infor/_sandbox/{tenant['account']}/ionapi", params={"app": "web"}).json()
+
+
+def _authorize_url(web: dict[str, Any]) -> str:
+    return web["pu"] + web["oa"]
+
+
+def _sign_in(http: httpx.Client, tenant: dict[str, Any], web: dict[str, Any], *,
+             password: str | None = None, redirect_uri: str = REDIRECT) -> httpx.Response:
+    return http.post(_authorize_url(web), data={
+        "client_id": web["ci"], "redirect_uri": redirect_uri, "state": "s-123",
+        "response_type": "code", "action": "signin", "username": tenant["credentials"]["user"],
+        "password": password or tenant["credentials"]["user_password"]})
+
+
+def _code_of(response: httpx.Response) -> str:
+    assert response.status_code == 302, response.text
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert query["state"] == ["s-123"]
+    return query["code"][0]
+
+
+def _code_grant(http: httpx.Client, web: dict[str, Any], code: str,
+                redirect_uri: str = REDIRECT) -> httpx.Response:
+    return http.post(web["pu"] + web["ot"], data={
+        "grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri,
+        "client_id": web["ci"], "client_secret": web["cs"]})
+
+
+def test_web_app_ionapi_file_has_no_service_account(http: httpx.Client,
+                                                    tenant: dict[str, Any]) -> None:
+    web = _web_app(http, tenant)
+    assert {"ti", "ci", "cs", "iu", "pu", "oa", "ot", "or"} <= web.keys()
+    assert "saak" not in web and "sask" not in web
+    assert web["ci"] != tenant["credentials"]["ci"]
+
+
+def test_authorize_page_shows_a_sign_in_form_keeping_the_request(
+    http: httpx.Client, tenant: dict[str, Any]
+) -> None:
+    web = _web_app(http, tenant)
+    page = http.get(_authorize_url(web), params={
+        "response_type": "code", "client_id": web["ci"], "redirect_uri": REDIRECT,
+        "state": "s-123"})
+    assert page.status_code == 200
+    assert 'name="username"' in page.text and 'name="password"' in page.text
+    assert 'name="state" value="s-123"' in page.text
+
+
+def test_signing_in_redirects_back_with_a_code_and_the_state(
+    http: httpx.Client, tenant: dict[str, Any]
+) -> None:
+    web = _web_app(http, tenant)
+    response = _sign_in(http, tenant, web)
+    assert response.headers["location"].startswith(REDIRECT + "?")
+    assert _code_of(response)
+
+
+def test_wrong_password_shows_the_sign_in_page_again(http: httpx.Client,
+                                                     tenant: dict[str, Any]) -> None:
+    response = _sign_in(http, tenant, _web_app(http, tenant), password="wrong")
+    assert response.status_code == 200
+    assert "incorrect" in response.text
+
+
+def test_cancelling_the_sign_in_redirects_back_with_access_denied(
+    http: httpx.Client, tenant: dict[str, Any]
+) -> None:
+    web = _web_app(http, tenant)
+    response = http.post(_authorize_url(web), data={
+        "client_id": web["ci"], "redirect_uri": REDIRECT, "state": "s-123",
+        "response_type": "code", "action": "cancel"})
+    query = parse_qs(urlsplit(response.headers["location"]).query)
+    assert (query["error"], query["state"]) == (["access_denied"], ["s-123"])
+
+
+def test_backend_service_client_cannot_sign_users_in(http: httpx.Client,
+                                                     tenant: dict[str, Any]) -> None:
+    web = _web_app(http, tenant)
+    page = http.get(_authorize_url(web), params={
+        "response_type": "code", "client_id": tenant["credentials"]["ci"],
+        "redirect_uri": REDIRECT})
+    assert page.status_code == 400
+    assert "unauthorized_client" in page.text
+
+
+def test_code_grant_returns_tokens_that_call_m3(http: httpx.Client,
+                                                tenant: dict[str, Any]) -> None:
+    web = _web_app(http, tenant)
+    tokens = _code_grant(http, web, _code_of(_sign_in(http, tenant, web))).json()
+    assert tokens["token_type"] == "Bearer" and tokens["refresh_token"]
+    url = f"{web['iu']}/{web['ti']}/M3/m3api-rest/v2/execute/CRS610MI/LstByNumber"
+    response = http.get(url, headers={"Authorization": f"Bearer {tokens['access_token']}"})
+    assert response.status_code == 200
+
+
+def test_a_code_can_be_used_once(http: httpx.Client, tenant: dict[str, Any]) -> None:
+    web = _web_app(http, tenant)
+    code = _code_of(_sign_in(http, tenant, web))
+    assert _code_grant(http, web, code).status_code == 200
+    again = _code_grant(http, web, code)
+    assert (again.status_code, again.json()["error"]) == (400, "invalid_grant")
+
+
+def test_code_grant_with_another_redirect_uri_is_invalid_grant(
+    http: httpx.Client, tenant: dict[str, Any]
+) -> None:
+    web = _web_app(http, tenant)
+    code = _code_of(_sign_in(http, tenant, web))
+    response = _code_grant(http, web, code, redirect_uri="http://localhost:9999/elsewhere/")
+    assert (response.status_code, response.json()["error"]) == (400, "invalid_grant")
+
+
+def test_web_app_tokens_are_refreshed_with_the_web_client(
+    http: httpx.Client, tenant: dict[str, Any]
+) -> None:
+    web = _web_app(http, tenant)
+    tokens = _code_grant(http, web, _code_of(_sign_in(http, tenant, web))).json()
+    refreshed = http.post(web["pu"] + web["ot"], data={
+        "grant_type": "refresh_token", "refresh_token": tokens["refresh_token"],
+        "client_id": web["ci"], "client_secret": web["cs"]})
+    assert refreshed.status_code == 200
+    assert refreshed.json()["access_token"] != tokens["access_token"]
+
+
+def test_web_app_may_not_use_the_password_grant(http: httpx.Client,
+                                                tenant: dict[str, Any]) -> None:
+    web = _web_app(http, tenant)
+    creds = tenant["credentials"]
+    response = http.post(web["pu"] + web["ot"], data={
+        "grant_type": "password", "username": creds["saak"], "password": creds["sask"],
+        "client_id": web["ci"], "client_secret": web["cs"]})
+    assert (response.status_code, response.json()["error"]) == (400, "unauthorized_client")
 
 # -- items and stock ----------------------------------------------------------------------------
 
@@ -259,6 +403,49 @@ def test_supplier_add_change_get(m3: M3Client) -> None:
 def test_changing_an_unknown_supplier_names_the_key(m3: M3Client) -> None:
     result = m3.call("CRS620MI", "UpdSupplier", SUNO="NOSUCH", SUNM="X")
     assert result["errorField"] == "SUNO"
+
+
+def test_supplier_without_a_name_is_refused_inside_http_200(m3: M3Client) -> None:
+    response = m3.raw("CRS620MI", "AddSupplier", SUNO=unique("S")[:10])
+    assert response.status_code == 200
+    body = response.json()
+    assert body["nrOfFailedTransactions"] == 1
+    result = body["results"][0]
+    assert (result["errorField"], result["errorCode"], result["errorMessage"]) == (
+        "SUNM", "WSU0102", "Supplier name must be entered")
+
+
+def test_adding_an_existing_supplier_says_it_already_exists(m3: M3Client) -> None:
+    suno = unique("S")[:10]
+    m3.records("CRS620MI", "AddSupplier", SUNO=suno, SUNM="Northwind Supply")
+    result = m3.call("CRS620MI", "AddSupplier", SUNO=suno, SUNM="Northwind Supply")
+    assert (result["errorField"], result["errorCode"]) == ("SUNO", "WSU0201")
+
+
+def test_supplier_with_unknown_country_is_refused(m3: M3Client) -> None:
+    result = m3.call("CRS620MI", "AddSupplier", SUNO=unique("S")[:10], SUNM="X", CSCD="ZZ")
+    assert (result["errorField"], result["errorMessage"]) == ("CSCD", "Country ZZ does not exist")
+
+
+def test_supplier_number_longer_than_ten_is_refused(m3: M3Client) -> None:
+    result = m3.call("CRS620MI", "AddSupplier", SUNO="S" * 11, SUNM="X")
+    assert (result["errorField"], result["errorCode"]) == ("SUNO", "XLE0001")
+
+
+def test_supplier_change_keeps_blank_fields_and_clears_question_marks(m3: M3Client) -> None:
+    suno = unique("S")[:10]
+    m3.records("CRS620MI", "AddSupplier", SUNO=suno, SUNM="Northwind", YREF="Ann Lee",
+               EMAL="ann@northwind.example")
+    m3.records("CRS620MI", "UpdSupplier", SUNO=suno, SUNM="", EMAL="?")
+    supplier = m3.records("CRS620MI", "GetBasicData", SUNO=suno)[0]
+    assert (supplier["SUNM"], supplier["YREF"], supplier["EMAL"]) == ("Northwind", "Ann Lee", "")
+
+
+def test_supplier_list_starts_at_the_key_given(m3: M3Client) -> None:
+    first = unique("S")[:10]
+    m3.records("CRS620MI", "AddSupplier", SUNO=first, SUNM="First")
+    rows = m3.records("CRS620MI", "LstSuppliers", SUNO=first, maxrecs=1)
+    assert [r["SUNO"] for r in rows] == [first]
 
 
 def test_changed_since_lists_only_recent_customers(m3: M3Client) -> None:
