@@ -8,6 +8,11 @@ for one record more than a page and start the next page at that record.
 Every MI answer is an HTTP 200, errors included: a result with ``errorMessage`` is a business
 error (``ValidationFailed`` naming ``errorField``), or ``NotFound`` when a get's key does not
 exist (M3 message ids ending in 0203, "... does not exist").
+
+Two ways to sign in (``infor_ionapi``): a Backend Service app's service account (password
+grant, renewed without anyone), or "sign in with Infor" through a Web application
+(``authorization_url`` / ``exchange_code``, the portal's OAuth callback), renewed with its
+refresh token; when that ends, a person has to sign in again.
 """
 
 from __future__ import annotations
@@ -19,8 +24,16 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import requests
+from requests_oauthlib import OAuth2Session
 
-from integrations.connectors.base import Connector, Page, Token, WriteResult
+from integrations.connectors.base import (
+    DEFAULT_TIMEOUT,
+    ConnectionConfig,
+    Connector,
+    Page,
+    Token,
+    WriteResult,
+)
 from integrations.connectors.budget import RateLimit
 from integrations.connectors.errors import (
     AuthError,
@@ -31,17 +44,25 @@ from integrations.connectors.errors import (
     ValidationFailed,
 )
 from integrations.connectors.infor_ionapi import (
+    SERVICE_ACCOUNT,
+    SIGN_IN,
+    authorize_url,
     expiring,
     ionapi_from,
     parse_ionapi,
     token_from,
     token_url,
 )
+from integrations.connectors.oauth2_token import token_fetch
 
-__all__ = ["CREDENTIAL_FIELDS", "InforConnector", "parse_ionapi"]
+__all__ = ["CREDENTIAL_FIELDS", "InforConnector", "authorization_url", "exchange_code",
+           "parse_ionapi"]
 
-# The uploaded .ionapi file (JSON text), for the ION API service-account password grant.
-CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {"oauth2_password": ("ionapi",)}
+SYSTEM = "infor"
+# The uploaded .ionapi file (JSON text): a Backend Service app's for the service-account
+# password grant, a Web application's for sign-in with Infor (authorization code).
+CREDENTIAL_FIELDS: dict[str, tuple[str, ...]] = {SERVICE_ACCOUNT: ("ionapi",),
+                                                 SIGN_IN: ("ionapi",)}
 PAGE_SIZE = 100
 NOT_FOUND_SUFFIX = "0203"  # M3 message ids Wxx0203: "<field> <value> does not exist"
 
@@ -100,7 +121,8 @@ class InforConnector(Connector):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.ionapi = ionapi_from(self.config.credentials)
+        self.ionapi = ionapi_from(self.config.credentials,
+                                  auth_type=self.config.auth_type or SERVICE_ACCOUNT)
         if self.refresher is None:
             # Standalone use (tests, "test connection"): refresh in-process, unserialised.
             self.refresher = lambda failed: self.fetch_token()
@@ -114,16 +136,29 @@ class InforConnector(Connector):
         if expiring(self.token) and self.refresher is not None:
             self.token = self.refresher(self.token)
 
+    @property
+    def signed_in(self) -> bool:
+        """Tokens from a person's sign-in (Web application), not from a service account."""
+        return self.config.auth_type == SIGN_IN
+
     def fetch_token(self) -> Token:
-        """Refresh grant when we hold a refresh token, else the service-account password grant."""
+        """Refresh grant when we hold a refresh token, else the service-account password grant
+        (a signed-in connection has no grant of its own to fall back on)."""
         if self.token.get("refresh_token"):
             try:
-                return self._grant({"grant_type": "refresh_token",
-                                    "refresh_token": self.token["refresh_token"]})
+                token = self._grant({"grant_type": "refresh_token",
+                                     "refresh_token": self.token["refresh_token"]})
             except AuthError as exc:
-                if exc.code != "invalid_grant":
+                if exc.code != "invalid_grant" or self.signed_in:
                     raise
                 # Refresh token revoked or expired: start over with the service account.
+            else:
+                token.setdefault("refresh_token", self.token["refresh_token"])
+                return token
+        if self.signed_in:
+            raise AuthError("The Infor sign-in has ended and there is no refresh token: "
+                            "sign in with Infor again from the connection page.",
+                            system=self.system)
         return self._grant({"grant_type": "password", "username": self.ionapi["saak"],
                             "password": self.ionapi["sask"]})
 
@@ -150,7 +185,8 @@ class InforConnector(Connector):
         if code == "invalid_grant":
             what = ("refresh token" if grant == "refresh_token"
                     else "service account key/secret (saak/sask)")
-            return AuthError(f"ION API refused the {what}: {description}", **common)
+            again = " Sign in with Infor again." if self.signed_in else ""
+            return AuthError(f"ION API refused the {what}: {description}{again}", **common)
         if code in ("unsupported_grant_type", "invalid_request", "unauthorized_client"):
             return ConfigurationError(f"ION API token request refused ({code}): {description}",
                                       **common)
@@ -445,6 +481,29 @@ class InforConnector(Connector):
 
     payment_create = journal_post
     credit_note_create = journal_post
+
+
+# --- sign-in with Infor (pure; the portal's OAuth callback stores the token) ----------------
+
+def _web_app(config: ConnectionConfig) -> dict[str, str]:
+    return ionapi_from(config.credentials, auth_type=SIGN_IN)
+
+
+def authorization_url(config: ConnectionConfig, redirect_uri: str, state: str) -> str:
+    """Infor's sign-in page for the connection's Web application (``{pu}{oa}``)."""
+    ionapi = _web_app(config)
+    session = OAuth2Session(ionapi["ci"], redirect_uri=redirect_uri, state=state)
+    address, _state = session.authorization_url(authorize_url(ionapi))
+    return address
+
+
+def exchange_code(config: ConnectionConfig, code: str, redirect_uri: str, *,
+                  timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> Token:
+    """Trade the callback's ``code`` at ``{pu}{ot}`` for an access and a refresh token."""
+    ionapi = _web_app(config)
+    session = OAuth2Session(ionapi["ci"], redirect_uri=redirect_uri)
+    return token_fetch(session, token_url(ionapi), system=SYSTEM, timeout=timeout,
+                       client_secret=ionapi["cs"], code=code)
 
 
 def _cursor_parts(cursor: str | None, since: datetime | None) -> tuple[int, str]:

@@ -53,6 +53,7 @@ OAUTH_FLOWS: dict[str, ModuleType] = {
     "brightpearl": brightpearl_auth,
     "bigcommerce": bigcommerce,
     "salesforce": salesforce_auth,
+    "infor": infor,  # sign-in with Infor: the tenant's own ION API Web application
 }
 # Callback query parameters a system needs back at the code exchange.
 _EXCHANGE_EXTRAS = {"bigcommerce": ("context", "scope")}

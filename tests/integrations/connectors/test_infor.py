@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import time
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import redis
 
+from integrations.connectors import infor as infor_module
 from integrations.connectors.base import ConnectionConfig
 from integrations.connectors.budget import RateLimit, RequestBudget
 from integrations.connectors.errors import (
@@ -24,6 +29,7 @@ from integrations.connectors.errors import (
     ValidationFailed,
 )
 from integrations.connectors.infor import InforConnector, parse_ionapi
+from integrations.connectors.infor_ionapi import ionapi_compose
 from tests.sandbox_harness import unique
 
 
@@ -129,6 +135,117 @@ def test_token_about_to_expire_is_refreshed_before_the_call(infor):
     assert infor.token["expires_at"] > time.time() + 3600
 
 
+# --- sign-in with Infor (Web application, authorization code) --------------------------------
+
+REDIRECT = "http://localhost:8000/oauth/callback/"
+
+
+def web_config(tenant: dict[str, Any], sandbox_url: str) -> ConnectionConfig:
+    web = httpx.get(f"{sandbox_url}/infor/_sandbox/{tenant['account']}/ionapi",
+                    params={"app": "web"}).json()
+    return ConnectionConfig(base_url=web["iu"], account=tenant["account"],
+                            auth_type="oauth2_code", credentials={"ionapi": json.dumps(web)})
+
+
+def sign_in(tenant: dict[str, Any], address: str, *, action: str = "signin") -> dict[str, list]:
+    """The browser at Infor's sign-in page: the form as served, the user's name and password."""
+    page = httpx.get(address)
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text))
+    answer = httpx.post(address, data={
+        **{k: html.unescape(v) for k, v in fields.items()}, "action": action,
+        "username": tenant["credentials"]["user"],
+        "password": tenant["credentials"]["user_password"]})
+    assert answer.status_code == 302, answer.text
+    location = urlsplit(answer.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == REDIRECT
+    return parse_qs(location.query)
+
+
+@pytest.fixture
+def signed_in(tenant, sandbox_url) -> InforConnector:
+    config = web_config(tenant, sandbox_url)
+    code = sign_in(tenant, infor_module.authorization_url(config, REDIRECT, "st-1"))["code"][0]
+    token = infor_module.exchange_code(config, code, REDIRECT)
+    return InforConnector(replace(config, token=token))
+
+
+def test_authorization_url_is_the_ionapi_authorize_endpoint_with_the_request(tenant,
+                                                                             sandbox_url):
+    config = web_config(tenant, sandbox_url)
+    address = urlsplit(infor_module.authorization_url(config, REDIRECT, "st-1"))
+    ionapi = parse_ionapi(config.credentials["ionapi"], auth_type="oauth2_code")
+    assert f"{address.scheme}://{address.netloc}{address.path}" == ionapi["pu"] + ionapi["oa"]
+    query = parse_qs(address.query)
+    assert query == {"response_type": ["code"], "client_id": [ionapi["ci"]],
+                     "redirect_uri": [REDIRECT], "state": ["st-1"]}
+
+
+def test_code_is_exchanged_for_tokens_that_call_m3(tenant, sandbox_url):
+    config = web_config(tenant, sandbox_url)
+    answer = sign_in(tenant, infor_module.authorization_url(config, REDIRECT, "st-1"))
+    assert answer["state"] == ["st-1"]
+    token = infor_module.exchange_code(config, answer["code"][0], REDIRECT)
+    assert token["refresh_token"] and token["expires_at"] > time.time() + 3600
+    InforConnector(replace(config, token=token)).test()
+
+
+def test_code_used_twice_is_an_auth_error(tenant, sandbox_url):
+    config = web_config(tenant, sandbox_url)
+    code = sign_in(tenant, infor_module.authorization_url(config, REDIRECT, "s"))["code"][0]
+    infor_module.exchange_code(config, code, REDIRECT)
+    with pytest.raises(AuthError) as caught:
+        infor_module.exchange_code(config, code, REDIRECT)
+    assert caught.value.code == "invalid_grant"
+
+
+def test_expired_sign_in_token_is_refreshed_with_the_refresh_token(signed_in, tenant, control):
+    first = dict(signed_in.token)
+    control.expire_tokens("infor", tenant["account"])
+    signed_in.test()
+    assert signed_in.token["access_token"] != first["access_token"]
+    assert signed_in.token["refresh_token"] == first["refresh_token"]
+
+
+def test_sign_in_token_about_to_expire_is_refreshed_before_the_call(signed_in):
+    signed_in.token = {**signed_in.token, "expires_at": time.time() + 10}
+    old = signed_in.token["access_token"]
+    signed_in.test()
+    assert signed_in.token["access_token"] != old
+
+
+def test_revoked_sign_in_asks_to_sign_in_again(signed_in):
+    signed_in.token = {"access_token": "", "refresh_token": "revoked-or-unknown"}
+    with pytest.raises(AuthError, match="Sign in with Infor again"):
+        signed_in.test()
+
+
+def test_sign_in_without_a_refresh_token_is_an_auth_error(signed_in):
+    signed_in.token = {}
+    with pytest.raises(AuthError, match="sign in with Infor again"):
+        signed_in.fetch_token()
+
+
+def test_web_app_file_is_refused_for_the_service_account(tenant, sandbox_url):
+    config = web_config(tenant, sandbox_url)
+    with pytest.raises(ConfigurationError, match="sign-in with Infor"):
+        parse_ionapi(config.credentials["ionapi"])
+
+
+def test_backend_service_file_is_refused_for_sign_in(tenant):
+    with pytest.raises(ConfigurationError, match="Backend Service app"):
+        parse_ionapi(json.dumps(tenant["credentials"]), auth_type="oauth2_code")
+
+
+def test_values_typed_in_make_the_same_web_app_file(tenant, sandbox_url):
+    web = json.loads(web_config(tenant, sandbox_url).credentials["ionapi"])
+    composed = ionapi_compose({
+        "ti": web["ti"], "ci": web["ci"], "cs": web["cs"], "iu": web["iu"],
+        "authorization_url": web["pu"] + web["oa"], "token_url": web["pu"] + web["ot"]})
+    parsed = parse_ionapi(json.dumps(composed), auth_type="oauth2_code")
+    assert {k: parsed[k] for k in ("ti", "ci", "cs", "iu", "pu", "oa", "ot")} == {
+        k: web[k] for k in ("ti", "ci", "cs", "iu", "pu", "oa", "ot")}
+
+
 # --- products and customers -----------------------------------------------------------------
 
 def test_product_upsert_creates_then_updates(infor):
@@ -182,6 +299,26 @@ def test_supplier_with_unknown_currency_names_the_field(infor):
     with pytest.raises(ValidationFailed) as caught:
         infor.upsert("supplier", {"SUNO": unique("S")[:10], "SUNM": "X", "CUCD": "ZZZ"})
     assert caught.value.field == "CUCD"
+
+
+def test_supplier_upsert_by_link_changes_the_linked_supplier(infor):
+    suno = unique("S")[:10]
+    infor.upsert("supplier", {"SUNO": suno, "SUNM": "Harbour Tools"})
+    changed = infor.upsert("supplier", {"SUNM": "Harbour Tools Ltd", "YREF": "Ann Lee"},
+                           external_id=suno)
+    assert (changed.id, changed.created) == (suno, False)
+    assert infor.get("supplier", suno)["YREF"] == "Ann Lee"
+
+
+def test_supplier_without_a_name_is_validation_failed_naming_it(infor):
+    with pytest.raises(ValidationFailed) as caught:
+        infor.upsert("supplier", {"SUNO": unique("S")[:10]})
+    assert (caught.value.field, caught.value.code) == ("SUNM", "WSU0102")
+
+
+def test_missing_supplier_is_not_found(infor):
+    with pytest.raises(NotFound):
+        infor.get("supplier", "NOSUCHSUP")
 
 
 # --- polling --------------------------------------------------------------------------------
