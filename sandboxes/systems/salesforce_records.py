@@ -226,6 +226,8 @@ class Org:
         if not isinstance(body, dict):
             raise _json_error("object", body)
         values = self._apply_body(sobject, body, creating=True)
+        if sobject.name == "OpportunityLineItem":
+            _line_prices(values, None)
         record: dict[str, Any] = {name: None for name in sobject.fields}
         for f in sobject.fields.values():
             if f.defaulted and f.default is not None:
@@ -263,6 +265,8 @@ class Org:
         if not isinstance(body, dict):
             raise _json_error("object", body)
         values = self._apply_body(sobject, body, creating=False)
+        if sobject.name == "OpportunityLineItem":
+            _line_prices(values, record)
         cleared = [n for n, v in values.items() if v is None and not sobject.fields[n].nillable]
         if cleared:
             raise SfError(400, "REQUIRED_FIELD_MISSING",
@@ -335,6 +339,27 @@ class Org:
                               "field integrity exception: PricebookEntryId (pricebook entry is "
                               "in a different pricebook than the one assigned to the Order, or "
                               "Order has no pricebook assigned)", ["PricebookEntryId"])
+        if sobject.name == "OpportunityLineItem" and before is None:
+            opportunity = self.get_any(record["OpportunityId"])
+            entry = self.get_any(record["PricebookEntryId"])
+            assert opportunity is not None and entry is not None
+            if not entry["IsActive"]:
+                raise SfError(400, "FIELD_INTEGRITY_EXCEPTION",
+                              "field integrity exception: PricebookEntryId (pricebook entry is "
+                              "inactive)", ["PricebookEntryId"])
+            book = opportunity.get("Pricebook2Id")
+            if book and book != entry["Pricebook2Id"]:
+                raise SfError(400, "FIELD_INTEGRITY_EXCEPTION",
+                              "field integrity exception: PricebookEntryId (pricebook entry is "
+                              "in a different pricebook than the one assigned to the "
+                              "opportunity)", ["PricebookEntryId"])
+        if sobject.name == "Opportunity" and before is not None and before.get(
+            "Pricebook2Id") and record.get("Pricebook2Id") != before["Pricebook2Id"] and (
+            self._line_items(record["Id"])
+        ):
+            raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception: "
+                          "Pricebook2Id (cannot change pricebook on opportunity with line "
+                          "items)", ["Pricebook2Id"])
         if sobject.name == "Order" and before is not None and before.get("Pricebook2Id") and (
             record.get("Pricebook2Id") != before["Pricebook2Id"]
             and any(i["OrderId"] == record["Id"] and not i["IsDeleted"]
@@ -351,6 +376,7 @@ class Org:
         elif name == "Opportunity":
             record["IsClosed"] = record.get("StageName") in CLOSED_STAGES
             record["IsWon"] = record.get("StageName") == "Closed Won"
+            record["HasOpportunityLineItem"] = bool(self._line_items(record["Id"]))
         elif name == "Case":
             record["IsClosed"] = record.get("Status") == "Closed"
         elif name == "Lead":
@@ -366,18 +392,75 @@ class Org:
                 record["ListPrice"] = entry.get("UnitPrice")
             record["TotalPrice"] = round(float(record["Quantity"]) * float(record["UnitPrice"]),
                                          2)
+        elif name == "OpportunityLineItem":
+            entry = self.get_any(record["PricebookEntryId"]) or {}
+            product = self.get_any(entry.get("Product2Id")) or {}
+            opportunity = self.get_any(record["OpportunityId"]) or {}
+            record["Product2Id"] = entry.get("Product2Id")
+            record["ProductCode"] = product.get("ProductCode")
+            record["ListPrice"] = entry.get("UnitPrice")
+            record["Name"] = " ".join(p for p in (opportunity.get("Name"),
+                                                  product.get("Name")) if p)
+            record["Subtotal"] = round(float(record["Quantity"]) * float(record["UnitPrice"]),
+                                       2)
         elif name == "Order" and record.get("TotalAmount") is None:
             record["TotalAmount"] = 0.0
         elif name == "Opportunity" and record.get("IsClosed") is None:
             record["IsClosed"] = False
 
+    def _line_items(self, opportunity_id: str) -> list[dict[str, Any]]:
+        return [i for i in self.rows("OpportunityLineItem")
+                if i["OpportunityId"] == opportunity_id and not i["IsDeleted"]]
+
     def _after_write(self, sobject: SObjectType, record: dict[str, Any]) -> None:
+        if sobject.name == "OpportunityLineItem":
+            opportunity = self.get_any(record["OpportunityId"])
+            if opportunity is not None:
+                if self.journal is not None:
+                    self.journal.append(("Opportunity", opportunity["Id"],
+                                         copy.deepcopy(opportunity)))
+                lines = self._line_items(opportunity["Id"])
+                # The first product sets the opportunity's price book; with products, Amount
+                # is their total (and no longer the figure a user typed).
+                if not opportunity.get("Pricebook2Id") and not record["IsDeleted"]:
+                    entry = self.get_any(record["PricebookEntryId"]) or {}
+                    opportunity["Pricebook2Id"] = entry.get("Pricebook2Id")
+                opportunity["HasOpportunityLineItem"] = bool(lines)
+                if lines:
+                    opportunity["Amount"] = round(sum(i["TotalPrice"] or 0 for i in lines), 2)
         if sobject.name == "OrderItem":
             order = self.get_any(record["OrderId"])
             if order is not None:
                 order["TotalAmount"] = round(sum(
                     i["TotalPrice"] or 0 for i in self.rows("OrderItem")
                     if i["OrderId"] == order["Id"] and not i["IsDeleted"]), 2)
+
+
+def _line_prices(values: dict[str, Any], before: dict[str, Any] | None) -> None:
+    """An opportunity line's UnitPrice and TotalPrice from what was given: one of them (on
+    create exactly one), the other follows from Quantity; a new Quantity keeps the unit price."""
+    if before is not None and not {"Quantity", "UnitPrice", "TotalPrice"} & set(values):
+        return
+    unit, total = values.get("UnitPrice"), values.get("TotalPrice")
+    if unit is not None and total is not None:
+        raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception: TotalPrice "
+                      "(cannot specify both unit price and total price)", ["TotalPrice"])
+    if before is None and unit is None and total is None:
+        raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception: unknown "
+                      "(must specify either UnitPrice or TotalPrice)", ["UnitPrice"])
+    quantity = values.get("Quantity", (before or {}).get("Quantity"))
+    if quantity is None:
+        return  # REQUIRED_FIELD_MISSING follows
+    if quantity == 0:
+        raise SfError(400, "FIELD_INTEGRITY_EXCEPTION", "field integrity exception: Quantity "
+                      "(quantity must be nonzero)", ["Quantity"])
+    if total is not None:
+        values["UnitPrice"] = round(total / quantity, 2)
+    else:
+        if unit is None:
+            unit = (before or {})["UnitPrice"]
+        values["UnitPrice"] = unit
+        values["TotalPrice"] = round(quantity * unit, 2)
 
 
 def _json_error(kind: str, value: Any) -> SfError:

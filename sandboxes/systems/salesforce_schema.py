@@ -374,6 +374,28 @@ def _build() -> dict[str, SObjectType]:
             _ref("Pricebook2Id", "Pricebook2", "Pricebook2", "Price Book ID"),
             _f("IsClosed", "boolean", "Closed", nillable=False, **READ_ONLY),
             _f("IsWon", "boolean", "Won", nillable=False, **READ_ONLY),
+            _f("HasOpportunityLineItem", "boolean", "Has Line Item", nillable=False,
+               **READ_ONLY),
+            *_external_ids(),
+        ]),
+        # The opportunity's products. A line gives UnitPrice or TotalPrice (not both); the
+        # other follows from Quantity. The opportunity's Amount is the sum of its lines.
+        ("OpportunityLineItem", "Opportunity Product", "Opportunity Product", "00k", [
+            _ref("OpportunityId", "Opportunity", "Opportunity", "Opportunity ID",
+                 nillable=False, updateable=False),
+            _f("Name", "string", "Opportunity Product Name", length=376, **READ_ONLY),
+            _ref("PricebookEntryId", "PricebookEntry", "PricebookEntry", "Price Book Entry ID",
+                 nillable=False, updateable=False),
+            _ref("Product2Id", "Product2", "Product2", "Product ID", **READ_ONLY),
+            _f("ProductCode", "string", "Product Code", **READ_ONLY),
+            _f("Quantity", "double", "Quantity", nillable=False),
+            _f("UnitPrice", "currency", "Sales Price"),
+            _f("TotalPrice", "currency", "Total Price"),
+            _f("ListPrice", "currency", "List Price", **READ_ONLY),
+            _f("Subtotal", "currency", "Subtotal", **READ_ONLY),
+            _f("ServiceDate", "date", "Date"),
+            _f("Description", "string", "Line Description"),
+            _f("SortOrder", "int", "Sort Order"),
             *_external_ids(),
         ]),
         ("Order", "Order", "Orders", "801", [
@@ -463,7 +485,9 @@ def _build() -> dict[str, SObjectType]:
     objects: dict[str, SObjectType] = {}
     for name, label, plural, prefix, own in specs:
         sobject = SObjectType(name, label, plural, prefix, custom=name.endswith("__c"))
-        for f in [*_system_fields(name != "User"), *own]:
+        # Lines belong to their opportunity: no owner of their own.
+        owned = name not in ("User", "OpportunityLineItem")
+        for f in [*_system_fields(owned), *own]:
             sobject.fields[f.name] = f
             sobject.lookup[f.name.lower()] = f.name
         objects[name] = sobject
@@ -471,6 +495,10 @@ def _build() -> dict[str, SObjectType]:
         "Account": {"Contacts": ("Contact", "AccountId"), "Opportunities": ("Opportunity",
                     "AccountId"), "Orders": ("Order", "AccountId"), "Cases": ("Case",
                     "AccountId"), "Payments__r": ("Payment__c", "Account__c")},
+        "Opportunity": {"OpportunityLineItems": ("OpportunityLineItem", "OpportunityId"),
+                        "Orders": ("Order", "OpportunityId")},
+        "PricebookEntry": {"OpportunityLineItems": ("OpportunityLineItem",
+                                                    "PricebookEntryId")},
         "Order": {"OrderItems": ("OrderItem", "OrderId"), "Shipments__r": ("Shipment__c",
                   "Order__c"), "Payments__r": ("Payment__c", "Order__c")},
         "Product2": {"PricebookEntries": ("PricebookEntry", "Product2Id"),

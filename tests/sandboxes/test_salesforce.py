@@ -151,6 +151,8 @@ def _bodies(sf: httpx.Client) -> dict[str, tuple[dict[str, Any], dict[str, Any]]
     order = _create(sf, "Order", {"AccountId": account, "EffectiveDate": "2025-06-01",
                                   "Status": "Draft", "Pricebook2Id": book})
     product2 = _create(sf, "Product2", {"Name": unique("Prod ")})
+    opportunity = _create(sf, "Opportunity", {"Name": unique("Deal "), "StageName": "Prospecting",
+                                              "CloseDate": "2025-07-01"})
     return {
         "Account": ({"Name": unique("A ")}, {"Phone": "+44 20 7946 0000"}),
         "Contact": ({"LastName": "Lovelace", "AccountId": account}, {"Email": "a@example.com"}),
@@ -165,6 +167,8 @@ def _bodies(sf: httpx.Client) -> dict[str, tuple[dict[str, Any], dict[str, Any]]
                   {"Status": "Activated"}),
         "OrderItem": ({"OrderId": order, "PricebookEntryId": entry, "Quantity": 2,
                        "UnitPrice": 10}, {"Quantity": 3}),
+        "OpportunityLineItem": ({"OpportunityId": opportunity, "PricebookEntryId": entry,
+                                 "Quantity": 2, "UnitPrice": 10}, {"Quantity": 3}),
         "Case": ({"Subject": "Late parcel", "AccountId": account}, {"Status": "Closed"}),
         "Inventory__c": ({"Product__c": product, "Quantity_On_Hand__c": 5},
                          {"Quantity_On_Hand__c": 7}),
@@ -175,8 +179,8 @@ def _bodies(sf: httpx.Client) -> dict[str, tuple[dict[str, Any], dict[str, Any]]
 
 
 SOBJECT_NAMES = ["Account", "Contact", "Lead", "Product2", "Pricebook2", "PricebookEntry",
-                 "Opportunity", "Order", "OrderItem", "Case", "Inventory__c", "Shipment__c",
-                 "Payment__c"]
+                 "Opportunity", "OpportunityLineItem", "Order", "OrderItem", "Case",
+                 "Inventory__c", "Shipment__c", "Payment__c"]
 
 
 @pytest.mark.parametrize("sobject", SOBJECT_NAMES)
@@ -312,6 +316,86 @@ def test_order_item_needs_the_orders_price_book(sf: httpx.Client) -> None:
         "OrderId": order, "PricebookEntryId": bodies["OrderItem"][0]["PricebookEntryId"],
         "Quantity": 1, "UnitPrice": 1})
     assert response.json()[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+
+
+def _opportunity_with_entry(sf: httpx.Client) -> tuple[str, str, str]:
+    """(a new opportunity without a price book, an active standard entry, its product)."""
+    bodies = _bodies(sf)
+    entry = bodies["OrderItem"][0]["PricebookEntryId"]
+    product = sf.get(f"/sobjects/PricebookEntry/{entry}").json()["Product2Id"]
+    opportunity = _create(sf, "Opportunity", {"Name": unique("Deal "),
+                                              "StageName": "Prospecting",
+                                              "CloseDate": "2025-07-01", "Amount": 1})
+    return opportunity, entry, product
+
+
+def test_opportunity_line_gets_product_prices_and_sets_the_price_book_and_amount(
+        sf: httpx.Client) -> None:
+    opportunity, entry, product = _opportunity_with_entry(sf)
+    by_total = _create(sf, "OpportunityLineItem", {"OpportunityId": opportunity,
+                                                   "PricebookEntryId": entry, "Quantity": 4,
+                                                   "TotalPrice": 100})
+    _create(sf, "OpportunityLineItem", {"OpportunityId": opportunity,
+                                        "PricebookEntryId": entry, "Quantity": 3,
+                                        "UnitPrice": 2.5})
+    line = sf.get(f"/sobjects/OpportunityLineItem/{by_total}").json()
+    assert (line["Product2Id"], line["UnitPrice"], line["TotalPrice"], line["ListPrice"],
+            line["Subtotal"]) == (product, 25.0, 100.0, 10.0, 100.0)
+    after = sf.get(f"/sobjects/Opportunity/{opportunity}").json()
+    assert after["Pricebook2Id"] == _standard_book(sf)
+    assert (after["Amount"], after["HasOpportunityLineItem"]) == (107.5, True)
+    # A new quantity keeps the sales price; the total and the opportunity follow.
+    assert sf.patch(f"/sobjects/OpportunityLineItem/{by_total}",
+                    json={"Quantity": 2}).status_code == 204
+    assert sf.get(f"/sobjects/OpportunityLineItem/{by_total}").json()["TotalPrice"] == 50.0
+    assert sf.get(f"/sobjects/Opportunity/{opportunity}").json()["Amount"] == 57.5
+
+
+@pytest.mark.parametrize(("prices", "fields"), [
+    ({"UnitPrice": 1, "TotalPrice": 4}, ["TotalPrice"]),
+    ({}, ["UnitPrice"]),
+])
+def test_opportunity_line_takes_unit_price_or_total_price(sf: httpx.Client,
+                                                          prices: dict[str, Any],
+                                                          fields: list[str]) -> None:
+    opportunity, entry, _ = _opportunity_with_entry(sf)
+    response = sf.post("/sobjects/OpportunityLineItem", json={
+        "OpportunityId": opportunity, "PricebookEntryId": entry, "Quantity": 4, **prices})
+    assert response.status_code == 400
+    assert (response.json()[0]["errorCode"], response.json()[0]["fields"]) == (
+        "FIELD_INTEGRITY_EXCEPTION", fields)
+
+
+def test_opportunity_line_needs_the_opportunitys_price_book(sf: httpx.Client) -> None:
+    opportunity, entry, _ = _opportunity_with_entry(sf)
+    other_book = _create(sf, "Pricebook2", {"Name": unique("Trade "), "IsActive": True})
+    assert sf.patch(f"/sobjects/Opportunity/{opportunity}",
+                    json={"Pricebook2Id": other_book}).status_code == 204
+    response = sf.post("/sobjects/OpportunityLineItem", json={
+        "OpportunityId": opportunity, "PricebookEntryId": entry, "Quantity": 1,
+        "UnitPrice": 1})
+    assert response.json()[0]["errorCode"] == "FIELD_INTEGRITY_EXCEPTION"
+    assert response.json()[0]["fields"] == ["PricebookEntryId"]
+
+
+def test_soql_opportunity_with_its_line_items_as_a_child_relationship(sf: httpx.Client) -> None:
+    opportunity, entry, product = _opportunity_with_entry(sf)
+    empty = _create(sf, "Opportunity", {"Name": unique("Empty "), "StageName": "Prospecting",
+                                        "CloseDate": "2025-07-01"})
+    _create(sf, "OpportunityLineItem", {"OpportunityId": opportunity, "PricebookEntryId": entry,
+                                        "Quantity": 4, "TotalPrice": 100})
+    code = sf.get(f"/sobjects/Product2/{product}").json()["ProductCode"]
+    soql = ("SELECT Id, Amount, (SELECT Quantity, TotalPrice, "  # noqa: S608
+            "PricebookEntry.Product2.ProductCode FROM OpportunityLineItems ORDER BY SortOrder) "
+            f"FROM Opportunity WHERE Id IN ('{opportunity}', '{empty}') ORDER BY Name")
+    records = {r["Id"]: r for r in _query(sf, soql).json()["records"]}
+    lines = records[opportunity]["OpportunityLineItems"]
+    assert (lines["totalSize"], lines["done"]) == (1, True)
+    (line,) = lines["records"]
+    assert line["attributes"]["type"] == "OpportunityLineItem"
+    assert (line["Quantity"], line["TotalPrice"],
+            line["PricebookEntry"]["Product2"]["ProductCode"]) == (4.0, 100.0, code)
+    assert records[empty]["OpportunityLineItems"] is None
 
 
 def test_updated_resource_lists_changed_ids(sf: httpx.Client) -> None:
