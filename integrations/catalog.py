@@ -16,6 +16,7 @@ class SystemInfo:
     auth_types: tuple[str, ...]   # preferred first
     help: str
     field_help: dict[str, str] = field(default_factory=dict)
+    auth_labels: dict[str, str] = field(default_factory=dict)  # what the system calls them
 
 
 SYSTEMS: dict[str, SystemInfo] = {
@@ -52,10 +53,14 @@ SYSTEMS: dict[str, SystemInfo] = {
         SystemInfo(
             "infor", "Infor (ION API / M3)", "/infor/ionapi", "CLARITY_TST",
             "https://mingle-ionapi.inforcloudsuite.com", "ION tenant (ti)",
-            ("oauth2_password",),
+            ("oauth2_password", "oauth2_code"),
             "In Infor ION API → Authorized Apps, create a Backend Service app, download its "
-            "credentials (.ionapi file) and upload it here.",
+            "credentials (.ionapi file) and upload it here; or, to sign in with Infor as a "
+            "person, create a Web application whose redirect URL is Clarity's OAuth callback "
+            "and upload its .ionapi file (or type in its values).",
             {"ionapi": ".ionapi file"},
+            {"oauth2_password": "Service account (Backend Service .ionapi)",
+             "oauth2_code": "Sign in with Infor (Web application)"},
         ),
         SystemInfo(
             "syspro", "SYSPRO (e.net)", "/syspro/SYSPROWCFService/Rest", "EDU1",

@@ -1,15 +1,20 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django import forms
 from django.conf import settings
 
 from integrations.catalog import SYSTEMS, SystemInfo
+from integrations.connectors.infor_ionapi import ENTERED_KEYS, ionapi_compose
 from integrations.connectors.registry import credential_fields
 from integrations.models import Connection
 
 SECRET_WORDS = ("secret", "password", "token", "ionapi")
+# Sign-in with Infor: a Web application's values may be typed in instead of uploading its
+# .ionapi file (ION API's app page lists them); they are put together as that file.
+TYPED_IONAPI = {("infor", "oauth2_code"): ENTERED_KEYS}
 
 
 class ConnectionForm(forms.Form):
@@ -26,8 +31,8 @@ class ConnectionForm(forms.Form):
         self.info: SystemInfo = SYSTEMS[system]
         self.fields_by_auth = credential_fields(system)
         self.fields["auth_type"].choices = [
-            (a, Connection.AuthType(a).label) for a in self.info.auth_types
-            if a in self.fields_by_auth
+            (a, self.info.auth_labels.get(a) or Connection.AuthType(a).label)
+            for a in self.info.auth_types if a in self.fields_by_auth
         ]
         self.fields["account"].label = self.info.account_label
         self.initial.setdefault("name", f"{self.info.label} sandbox")
@@ -49,6 +54,16 @@ class ConnectionForm(forms.Form):
                         label=label, required=False, strip=not secret,
                         widget=forms.PasswordInput(render_value=False) if secret else None)
                 self.fields[key].auth_type = auth_type  # type: ignore[attr-defined]
+        for (typed_system, auth_type), labels in TYPED_IONAPI.items():
+            if typed_system != system or auth_type not in self.fields_by_auth:
+                continue
+            for name, label in labels.items():
+                key = f"cred_{auth_type}_ionapi_{name}"
+                secret = name == "cs"
+                self.fields[key] = forms.CharField(
+                    label=f"or type in: {label}", required=False, strip=not secret,
+                    widget=forms.PasswordInput(render_value=False) if secret else None)
+                self.fields[key].auth_type = auth_type  # type: ignore[attr-defined]
 
     def credential_keys(self, auth_type: str) -> list[str]:
         return [k for k, f in self.fields.items() if getattr(f, "auth_type", None) == auth_type]
@@ -58,11 +73,16 @@ class ConnectionForm(forms.Form):
         creds: dict[str, Any] = {}
         if auth_type == "oauth2_code":
             creds.update(settings.OAUTH_APPS.get(self.info.system, {}))
+        typed: dict[str, str] = {}
         for key in self.credential_keys(auth_type):
             value = self.cleaned_data.get(key)
             name = key.removeprefix(f"cred_{auth_type}_")
             if hasattr(value, "read"):
                 value = value.read().decode("utf-8-sig", errors="replace")
-            if value:
+            if name.startswith("ionapi_"):
+                typed[name.removeprefix("ionapi_")] = value or ""
+            elif value:
                 creds[name] = value
+        if not creds.get("ionapi") and any(typed.values()):
+            creds["ionapi"] = json.dumps(ionapi_compose(typed))
         return creds

@@ -80,7 +80,7 @@ def connection_new(request: HttpRequest, system: str) -> HttpResponse:
         base_url, account = data["base_url"], data["account"]
         try:
             if "ionapi" in credentials:
-                ionapi = parse_ionapi(credentials["ionapi"])
+                ionapi = parse_ionapi(credentials["ionapi"], auth_type=data["auth_type"])
                 base_url, account = ionapi["iu"], account or ionapi["ti"]
             connection = connection_create(
                 name=data["name"], system=system, base_url=base_url, account=account,

@@ -109,6 +109,87 @@ def test_broken_ionapi_file_is_refused_saying_what_is_wrong(editor):
     assert "The .ionapi file lacks:" in response.content.decode()
 
 
+def _infor_web_app(tenant: dict) -> dict:
+    return httpx.get(f"{tenant['base_url']}/_sandbox/{tenant['account']}/ionapi",
+                     params={"app": "web"}, timeout=10).json()
+
+
+def _sign_in_with_infor(editor, tenant: dict, form: dict, *, action: str = "signin"):
+    """Save the form, follow Clarity to Infor's sign-in page, sign in there, and land on
+    Clarity's public callback; return the callback's answer."""
+    created = editor.post("/connections/new/infor/", {
+        "name": "Infor M3", "environment": "sandbox", "base_url": "https://ignored.example",
+        "account": "", "auth_type": "oauth2_code", **form})
+    assert created.status_code == 302, created.content.decode()[:2000]
+    sign_in_url = editor.get(created["Location"])["Location"]
+    page = httpx.get(sign_in_url, timeout=10)
+    fields = {name: html.unescape(value) for name, value in
+              re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', page.text)}
+    answered = httpx.post(sign_in_url, data={
+        **fields, "action": action, "username": tenant["credentials"]["user"],
+        "password": tenant["credentials"]["user_password"]}, timeout=10)
+    callback = urlsplit(answered.headers["location"])
+    assert (callback.hostname, callback.path) == ("localhost", "/oauth/callback/")
+    db.set_schema_to_public()
+    return Client(HTTP_HOST="localhost:8000").get(f"{callback.path}?{callback.query}")
+
+
+def test_infor_form_offers_the_service_account_and_sign_in_with_infor(editor):
+    page = editor.get("/connections/new/infor/").content.decode()
+    assert "Service account (Backend Service .ionapi)" in page
+    assert "Sign in with Infor (Web application)" in page
+    assert 'name="cred_oauth2_code_ionapi_authorization_url"' in page
+
+
+def test_sign_in_with_infor_completes_through_the_sandbox_sign_in_page(editor, new_account):
+    tenant = new_account("infor")
+    upload = SimpleUploadedFile("web.ionapi", json.dumps(_infor_web_app(tenant)).encode())
+    landed = _sign_in_with_infor(editor, tenant, {"cred_oauth2_code_ionapi": upload})
+
+    assert parse_qs(urlsplit(landed["Location"]).query) == {"connected": ["1"]}
+    page = editor.get(_follow_to_tenant(landed)).content.decode()
+    assert "Connected to Infor" in page
+    saved = Connection.objects.get(name="Infor M3")
+    assert (saved.auth_type, saved.account, saved.health) == (
+        "oauth2_code", tenant["account"], Connection.Health.OK)
+    assert saved.token["refresh_token"] and saved.token_expires_at is not None
+
+
+def test_sign_in_with_infor_from_values_typed_in(editor, new_account):
+    tenant = new_account("infor")
+    web = _infor_web_app(tenant)
+    landed = _sign_in_with_infor(editor, tenant, {
+        "cred_oauth2_code_ionapi_ti": web["ti"], "cred_oauth2_code_ionapi_ci": web["ci"],
+        "cred_oauth2_code_ionapi_cs": web["cs"], "cred_oauth2_code_ionapi_iu": web["iu"],
+        "cred_oauth2_code_ionapi_authorization_url": web["pu"] + web["oa"],
+        "cred_oauth2_code_ionapi_token_url": web["pu"] + web["ot"]})
+
+    assert parse_qs(urlsplit(landed["Location"]).query) == {"connected": ["1"]}
+    assert "Connected to Infor" in editor.get(_follow_to_tenant(landed)).content.decode()
+    assert Connection.objects.get(name="Infor M3").base_url == web["iu"]
+
+
+def test_cancelled_infor_sign_in_shows_the_reason_on_the_connection_page(editor, new_account):
+    tenant = new_account("infor")
+    upload = SimpleUploadedFile("web.ionapi", json.dumps(_infor_web_app(tenant)).encode())
+    landed = _sign_in_with_infor(editor, tenant, {"cred_oauth2_code_ionapi": upload},
+                                 action="cancel")
+    page = editor.get(_follow_to_tenant(landed)).content.decode()
+    assert "Connecting failed:" in page
+    assert "cancelled" in page
+
+
+def test_service_account_file_is_refused_for_sign_in_with_infor(editor, new_account):
+    tenant = new_account("infor")
+    upload = SimpleUploadedFile("clarity.ionapi", json.dumps(tenant["credentials"]).encode())
+    response = editor.post("/connections/new/infor/", {
+        "name": "Infor M3", "environment": "sandbox", "base_url": "https://ignored.example",
+        "auth_type": "oauth2_code", "cred_oauth2_code_ionapi": upload})
+    assert response.status_code == 200
+    assert "belongs to a Backend Service app" in response.content.decode()
+    assert not Connection.objects.filter(name="Infor M3").exists()
+
+
 def test_brightpearl_oauth_completes_through_the_sandbox_consent_page(editor, new_account):
     account = new_account("brightpearl", credentials={"client_secret": "demo-client-secret"})
     created = editor.post("/connections/new/brightpearl/", {
