@@ -7,7 +7,8 @@ Sessions carry no lifetime, so an ended session is met as 401 ``INVALID_SESSION_
 refreshed once by the base class.
 
 Entities map to sObjects (``ENTITY_SOBJECTS``): customer → Account, product → Product2,
-sales_order → Order (+ OrderItem), and the sandbox org's custom objects for inventory
+sales_order → Order (+ OrderItem), opportunity → Opportunity (read with its ``Account`` and
+``OpportunityLineItems``), and the sandbox org's custom objects for inventory
 (``Inventory__c``), shipments (``Shipment__c``) and payments (``Payment__c``); a connection may
 name its own in ``settings["sobjects"]``. Any other sObject API name works as an entity too.
 
@@ -82,6 +83,7 @@ ENTITY_SOBJECTS: dict[str, str] = {
     "sales_order": "Order",
     "order_item": "OrderItem",
     "opportunity": "Opportunity",
+    "opportunity_line_item": "OpportunityLineItem",
     "case": "Case",
     "lead": "Lead",
     "inventory": "Inventory__c",
@@ -191,6 +193,10 @@ class SalesforceConnector(Connector):
         record = self.json(self.request("GET", f"sobjects/{sobject}/{quote(external_id)}"))
         if sobject == "Order":
             record["OrderItems"] = salesforce_orders.order_items(self, record["Id"])
+        if sobject == "Opportunity":
+            # REST gives neither the products nor the account: a won opportunity becomes an
+            # order with one row per line, taxed by the account's billing country.
+            record.update(salesforce_orders.opportunity_related(self, record["Id"]))
         if sobject == "Contact" and record.get("AccountId"):
             # Mappings read the contact's account (``Account.Name``, ``Account.Type``) as
             # SOQL would give it; REST returns only the id.

@@ -1,4 +1,5 @@
-"""Salesforce Order + OrderItem writes: the order and its lines in one composite request.
+"""Salesforce Order + OrderItem writes: the order and its lines in one composite request; and
+reads of an order's or an opportunity's lines.
 
 An order record for ``upsert`` is the Order's fields plus ``OrderItems``: a list (or a SOQL
 child-relationship ``{"records": [...]}``) of OrderItem fields. A line names its product by
@@ -39,6 +40,33 @@ def order_items(conn: SalesforceConnector, order_id: str) -> dict[str, Any]:
     records = conn.query_all(f"SELECT {fields} FROM OrderItem WHERE OrderId = "  # noqa: S608
                              f"{soql_literal(order_id)} ORDER BY OrderItemNumber")
     return {"totalSize": len(records), "done": True, "records": records}
+
+
+# What a won opportunity's mapping reads besides the opportunity itself: the account (its
+# Brightpearl twin and billing country, which sets the tax) and each line's product, both
+# by Brightpearl id and by SKU.
+OPPORTUNITY_ACCOUNT_FIELDS = ("Name", "Type", "AccountNumber", "BillingStreet", "BillingCity",
+                              "BillingState", "BillingPostalCode", "BillingCountry",
+                              "Brightpearl_Id__c")
+OPPORTUNITY_LINE_FIELDS = ("Id", "PricebookEntryId", "Product2Id", "ProductCode", "Quantity",
+                           "UnitPrice", "ListPrice", "TotalPrice", "Description", "ServiceDate",
+                           "SortOrder", "PricebookEntry.Product2.ProductCode",
+                           "PricebookEntry.Product2.Brightpearl_Id__c")
+
+
+def opportunity_related(conn: SalesforceConnector, opportunity_id: str) -> dict[str, Any]:
+    """``Account`` and ``OpportunityLineItems`` of an opportunity in one SOQL query, shaped
+    as Salesforce gives a parent and a child relationship (either may be null: no account,
+    no products)."""
+    account = ", ".join(f"Account.{name}" for name in OPPORTUNITY_ACCOUNT_FIELDS)
+    lines = ", ".join(OPPORTUNITY_LINE_FIELDS)
+    found = conn.query_all(
+        f"SELECT Id, {account}, (SELECT {lines} FROM OpportunityLineItems "  # noqa: S608
+        f"ORDER BY SortOrder, Id) FROM Opportunity WHERE Id = {soql_literal(opportunity_id)}")
+    if not found:
+        raise NotFound(f"Opportunity {opportunity_id} not found.", system=SYSTEM, status=404)
+    return {"Account": found[0].get("Account"),
+            "OpportunityLineItems": found[0].get("OpportunityLineItems")}
 
 
 LINE_ID_FALLBACKS = ("Brightpearl_Id__c",)

@@ -370,6 +370,38 @@ def test_order_with_more_lines_than_one_composite_holds_is_written_whole(
     assert order["OrderItems"]["totalSize"] == 30 and order["TotalAmount"] == 60.0
 
 
+# --- opportunities ------------------------------------------------------------------------------
+
+def test_opportunity_is_read_with_its_account_and_line_items(sf: SalesforceConnector) -> None:
+    account = sf.upsert("customer", {"Name": unique("Won "), "BillingCountry": "Ireland",
+                                     "Brightpearl_Id__c": unique("bp")}).id
+    opportunity = sf.upsert("opportunity", {"Name": "Deal", "StageName": "Prospecting",
+                                            "CloseDate": "2025-06-30", "AccountId": account}).id
+    entries = soql(sf, "SELECT Id, ProductCode FROM PricebookEntry WHERE Pricebook2Id = %s "
+                   "ORDER BY ProductCode", sf.standard_pricebook_id())
+    for quantity, (price, entry) in enumerate(zip((30, 12.5), entries, strict=False), start=2):
+        sf.upsert("opportunity_line_item", {"OpportunityId": opportunity, "Quantity": quantity,
+                                            "PricebookEntryId": entry["Id"],
+                                            "TotalPrice": price})
+    record = sf.get("opportunity", opportunity)
+    assert (record["Name"], record["Amount"]) == ("Deal", 42.5)
+    assert record["Account"]["BillingCountry"] == "Ireland"
+    assert record["Account"]["Brightpearl_Id__c"].startswith("bp")
+    lines = record["OpportunityLineItems"]
+    assert (lines["totalSize"], lines["done"]) == (2, True)
+    assert [(ln["Quantity"], ln["UnitPrice"], ln["TotalPrice"],
+             ln["PricebookEntry"]["Product2"]["ProductCode"]) for ln in lines["records"]] == [
+        (2.0, 15.0, 30.0, entries[0]["ProductCode"]),
+        (3.0, round(12.5 / 3, 2), 12.5, entries[1]["ProductCode"])]
+
+
+def test_opportunity_without_products_has_no_line_items(sf: SalesforceConnector) -> None:
+    opportunity = sf.upsert("opportunity", {"Name": "Empty", "StageName": "Prospecting",
+                                            "CloseDate": "2025-06-30"}).id
+    record = sf.get("opportunity", opportunity)
+    assert (record["OpportunityLineItems"], record["Account"]) == (None, None)
+
+
 # --- faults and limits -------------------------------------------------------------------------
 
 def test_server_error_is_transient(control: Any, sf: SalesforceConnector,
