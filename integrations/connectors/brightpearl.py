@@ -46,6 +46,7 @@ from integrations.connectors.errors import (
     ConfigurationError,
     ConnectorError,
     NotFound,
+    NothingToSync,
     RateLimited,
     TransientError,
     ValidationFailed,
@@ -233,6 +234,8 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
         if not found:
             raise NotFound(f"Brightpearl {entity} {external_id} not found.", system=self.system,
                            status=404, code="CMNC-404")
+        if not _is_wanted(entity, found[0]):
+            raise _not_a_supplier(external_id)
         return found[0]
 
     # entity → the field of a record that holds the id events name
@@ -253,7 +256,9 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             records = self.get_many(entity, external_ids)
         except ConnectorError as exc:
             return dict.fromkeys(external_ids, exc)
-        by_id = {str(r.get(field)): r for r in records}
+        by_id: dict[str, dict[str, Any] | ConnectorError] = {
+            str(r.get(field)): r if _is_wanted(entity, r) else _not_a_supplier(r.get(field))
+            for r in records}
         return {i: by_id.get(str(i)) or NotFound(
             f"Brightpearl {entity} {i} not found.", system=self.system, status=404,
             code="CMNC-404") for i in external_ids}
@@ -457,3 +462,16 @@ def _int_header(response: requests.Response, name: str) -> int | None:
         return int(float(value)) if value is not None else None
     except ValueError:
         return None
+
+
+def _is_wanted(entity: str, record: dict[str, Any]) -> bool:
+    """Contact events name customers and suppliers alike: a supplier flow reads only the
+    contacts Brightpearl marks as suppliers."""
+    if entity != "supplier":
+        return True
+    return bool((record.get("relationshipToAccount") or {}).get("isSupplier"))
+
+
+def _not_a_supplier(contact_id: Any) -> NothingToSync:
+    return NothingToSync(f"Brightpearl contact {contact_id} is not a supplier.",
+                         system="brightpearl")

@@ -30,6 +30,7 @@ from integrations.connectors.errors import (
     AuthError,
     ConfigurationError,
     NotFound,
+    NothingToSync,
     RateLimited,
     TransientError,
     ValidationFailed,
@@ -428,6 +429,13 @@ def test_supplier_is_a_contact_marked_as_supplier(bp):
     customer_ids = {r["id"] for r in bp.list_changed("customer", since=None).records}
     assert written.id in supplier_ids and written.id not in customer_ids
     assert len(supplier_ids) == 3 and len(customer_ids) == 3
+
+
+def test_a_customer_read_as_a_supplier_is_nothing_to_sync(bp):
+    customer = first_id(bp, "customer")
+    with pytest.raises(NothingToSync):
+        bp.get("supplier", customer)
+    assert isinstance(bp.get_batch("supplier", [customer])[customer], NothingToSync)
 
 
 def test_invalid_email_is_refused_with_the_systems_message(bp):
