@@ -2,8 +2,9 @@
 
 Directions from the seed: customers, products and inventory both ways; sales orders,
 payments, purchase orders and credit notes Brightpearl → Infor (payments and credit notes as
-GL vouchers); shipments and invoices Infor → Brightpearl. M3 has no webhooks, so every
-Infor-side flow polls (``LMTS`` change stamps).
+GL vouchers); shipments and invoices Infor → Brightpearl. Suppliers go Brightpearl → Infor so
+that purchase orders name an M3 supplier. M3 has no webhooks, so every Infor-side flow polls
+(``LMTS`` change stamps).
 """
 
 from __future__ import annotations
@@ -35,7 +36,6 @@ DELIVERY_METHODS = {"FED": 1, "UPS": 2, "DHL": 3}   # M3 MODL → Brightpearl sh
 PAYMENT_ACCOUNTS = {                               # payment method → M3 bank/clearing account
     "CARD": "1010", "PAYPAL": "1010", "BANK_TRANSFER": "1010", "CASH": "1010",
 }
-SUPPLIERS = {"207": "S1001", "208": "S1002", "209": "S1003"}  # BP supplier → M3 SUNO
 CURRENCIES = {"1": "GBP", "2": "USD", "3": "EUR", "4": "CAD"}  # BP currencyId → CUCD
 
 
@@ -401,11 +401,10 @@ PURCHASE_ORDER = FlowTemplate(
     name="Purchase orders: Brightpearl → Infor",
     entity="purchase_order", source=BP, target=INFOR, trigger="webhook",
     events=("purchase-order.created",),
-    depends_on=("product-bp-to-infor",),
-    lookups={"infor_warehouses": WAREHOUSES, "infor_suppliers": SUPPLIERS},
-    description="PPS200MI AddHead + AddLine. Suppliers are kept in M3: the suppliers table "
-                "names the M3 supplier of each Brightpearl supplier contact (a missing one "
-                "fails the order with the contact id).",
+    depends_on=("supplier-bp-to-infor", "product-bp-to-infor"),
+    lookups={"infor_warehouses": WAREHOUSES},
+    description="PPS200MI AddHead + AddLine; the supplier is the one the supplier flow "
+                "created (SUNO: BP + contact id).",
     mapping={
         "format_version": 1,
         "name": "Brightpearl purchase order → Infor M3 purchase order",
@@ -414,8 +413,7 @@ PURCHASE_ORDER = FlowTemplate(
         "fields": {
             "FACI": {"const": "A01"},
             "WHLO": {"from": "warehouseId", "transform": [{"lookup": "infor_warehouses"}]},
-            "SUNO": {"from": "parties.supplier.contactId",
-                     "transform": [{"lookup": "infor_suppliers"}]},
+            "SUNO": customer_number("parties.supplier.contactId"),
             "ORTY": {"const": "P10"},
             "PUDT": _m3_date("placedOn"),
             "DWDT": {"coalesce": [_m3_date("delivery.deliveryDate"), _m3_date("placedOn")]},
@@ -431,6 +429,43 @@ PURCHASE_ORDER = FlowTemplate(
                          "transform": [{"to_decimal": {"places": 4}}]},
                 "DWDT": _m3_date("$root.delivery.deliveryDate"),
             }},
+        },
+    },
+)
+
+SUPPLIER = FlowTemplate(
+    key="supplier-bp-to-infor",
+    name="Suppliers: Brightpearl → Infor",
+    entity="supplier", source=BP, target=INFOR, trigger="webhook",
+    events=("contact.created", "contact.modified"),
+    lookups={"countries_iso2": COUNTRY_ISO2, "infor_currencies": CURRENCIES},
+    description="Supplier contacts (relationshipToAccount.isSupplier; other contacts are "
+                "skipped) → CRS620MI AddSupplier, or UpdSupplier once it exists (SUNO: BP + "
+                "contact id), so purchase orders find their supplier.",
+    mapping={
+        "format_version": 1,
+        "name": "Brightpearl supplier contact → Infor M3 supplier",
+        "source": {"system": BP, "entity": "contact"},
+        "target": {"system": INFOR, "entity": "CRS620MI.Supplier"},
+        "fields": {
+            "SUNO": customer_number("contactId"),
+            "SUNM": {"coalesce": ["organisation.name", full_name()],
+                     "transform": [{"truncate": 36}], "required": True},
+            "SUTY": {"const": 0},
+            "ADR1": {"from": "postalAddresses.DEF.addressLine1",
+                     "transform": [{"truncate": 36}]},
+            "ADR2": {"from": "postalAddresses.DEF.addressLine2",
+                     "transform": [{"truncate": 36}]},
+            "TOWN": {"from": "postalAddresses.DEF.addressLine3",
+                     "transform": [{"truncate": 20}]},
+            "PONO": {"from": "postalAddresses.DEF.postalCode", "transform": [{"truncate": 10}]},
+            "CSCD": {"from": "postalAddresses.DEF.countryIsoCode",
+                     "transform": [{"lookup": "countries_iso2"}]},
+            "PHNO": {"from": "communication.telephones.PRI", "transform": [{"truncate": 16}]},
+            "EMAL": {"from": "communication.emails.PRI.email", "transform": [{"truncate": 60}]},
+            "YREF": {**full_name(), "transform": [{"truncate": 30}]},
+            "CUCD": {"from": "financialDetails.currencyId",
+                     "transform": [{"lookup": {"table": "infor_currencies", "on_miss": "null"}}]},
         },
     },
 )
@@ -550,6 +585,7 @@ TEMPLATE = PairTemplate(
     description="Brightpearl retail operations with Infor M3 (ION API): order-to-cash into "
                 "M3 and its GL, two-way master data and stock, M3 shipments back.",
     flows=(SALES_ORDER, PRODUCT_TO_INFOR, PRODUCT_TO_BP, CUSTOMER_TO_INFOR, CUSTOMER_TO_BP,
-           INVENTORY_TO_INFOR, INVENTORY_TO_BP, PAYMENT, PURCHASE_ORDER, CREDIT_NOTE, SHIPMENT),
+           INVENTORY_TO_INFOR, INVENTORY_TO_BP, PAYMENT, SUPPLIER, PURCHASE_ORDER, CREDIT_NOTE,
+           SHIPMENT),
     link_tables=LINK_TABLES,
 )

@@ -145,6 +145,23 @@ CUSTOMER = entity(SYSTEM, "CRS610MI.Customer", {
     "SMCD": text(10),
 }, description="Customer: CRS610MI Add / ChgBasicData", custom_fields=M3_USER_FIELDS)
 
+SUPPLIER = entity(SYSTEM, "CRS620MI.Supplier", {
+    "CONO": integer(minimum=0, maximum=999),
+    "SUNO": text(10, required=True),
+    "SUNM": text(36, required=True),
+    "SUTY": choice(0, 1, 2, 3, 4, 5, 6, 7, 8, 9),
+    "STAT": choice("10", "20", "90"),
+    "CUCD": text(3),
+    "CSCD": text(3),
+    "PHNO": text(16),
+    "EMAL": text(60),
+    "ADR1": text(36),
+    "ADR2": text(36),
+    "TOWN": text(20),
+    "PONO": text(10),
+    "YREF": text(30),
+}, description="Supplier: CRS620MI AddSupplier / UpdSupplier", custom_fields=M3_USER_FIELDS)
+
 PURCHASE_ORDER = entity(SYSTEM, "PPS200MI.PurchaseOrder", {
     "CONO": integer(minimum=0, maximum=999),
     "FACI": text(3),
@@ -188,4 +205,4 @@ GL_VOUCHER = entity(SYSTEM, "GLS840MI.Voucher", {
     }, required=True, min_items=2),
 }, description="GL voucher: GLS840MI AddBatchHead + AddBatchLine, then Update")
 
-SCHEMAS = [SALES_ORDER, ITEM, STOCK, CUSTOMER, PURCHASE_ORDER, GL_VOUCHER]
+SCHEMAS = [SALES_ORDER, ITEM, STOCK, CUSTOMER, SUPPLIER, PURCHASE_ORDER, GL_VOUCHER]

@@ -21,7 +21,8 @@ BP, INFOR = "brightpearl", "infor"
 
 # Seed 000 "Data Touchpoints", with the directions its data-flow note gives: customers,
 # products and inventory both ways; sales orders, payments (to the GL), purchase orders and
-# credit notes to Infor; shipments/invoices from Infor.
+# credit notes to Infor; shipments/invoices from Infor. Suppliers go to Infor as what the
+# purchase-order touchpoint needs: an M3 supplier for each Brightpearl supplier.
 SEED_TOUCHPOINTS = {
     "Sales Order <-> Sales Order (Brightpearl to Infor)": [("sales_order", BP, INFOR)],
     "Product <-> Product": [("product", BP, INFOR), ("product", INFOR, BP)],
@@ -29,7 +30,8 @@ SEED_TOUCHPOINTS = {
     "Inventory (Product Stock) <-> Inventory Item": [("inventory", BP, INFOR),
                                                     ("inventory", INFOR, BP)],
     "Payment <-> Payment Transaction / GL Account": [("payment", BP, INFOR)],
-    "Purchase Order <-> Purchase Order": [("purchase_order", BP, INFOR)],
+    "Purchase Order <-> Purchase Order": [("purchase_order", BP, INFOR),
+                                          ("supplier", BP, INFOR)],
     "Shipment (Goods Out Note) <-> Invoice / Shipment": [("shipment", INFOR, BP)],
     "Credit Note <-> Invoice / GL Account": [("credit_note", BP, INFOR)],
 }
@@ -109,3 +111,25 @@ def test_a_delivery_of_an_order_not_synced_from_brightpearl_fails_naming_the_ord
     result, _ = golden_apply(PAIR, flow)  # no link for the M3 order
 
     assert [problem.target_path for problem in result.problems] == ["orderId"]
+
+
+def test_a_purchase_order_names_the_supplier_the_supplier_flow_created():
+    supplier_flow = TEMPLATE.flow("supplier-bp-to-infor")
+    order_flow = TEMPLATE.flow("purchase-order-bp-to-infor")
+    supplier, _ = golden_apply(PAIR, supplier_flow)
+    order, _ = golden_apply(PAIR, order_flow)
+
+    assert order_flow.depends_on[0] == supplier_flow.key
+    assert order.record["SUNO"] == supplier.record["SUNO"]
+
+
+def test_a_supplier_without_any_name_fails_naming_sunm():
+    flow = TEMPLATE.flow("supplier-bp-to-infor")
+    contact = golden_load(PAIR, flow.key, "source")
+    contact.pop("organisation")
+    contact["firstName"] = contact["lastName"] = ""
+
+    problems = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(
+        contact).problems
+
+    assert [problem.target_path for problem in problems] == ["SUNM"]
