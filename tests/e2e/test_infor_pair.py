@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from integrations.models import IntegrationPair
+from integrations.connectors.errors import NotFound
+from integrations.models import IntegrationPair, Transaction
 from integrations.services.connections import connection_create
-from integrations.services.mappings import lookup_table_set
 from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
 from tests.e2e.erp_pairs import (
     bp_contact,
@@ -28,10 +28,9 @@ from tests.e2e.erp_pairs import (
     poll_until_linked,
     wait_link,
 )
+from tests.sandbox_harness import wait_until
 
 pytestmark = pytest.mark.e2e
-
-SUPPLIER = "SE2E01"
 
 
 @pytest.fixture(scope="module")
@@ -57,9 +56,6 @@ def infor(live_stack, new_account_module) -> dict[str, Any]:
         registration = pair_webhooks_register(pair=pair)
         assert registration.failed == {}
     bp, m3 = connector(live_stack, bp_conn), connector(live_stack, m3_conn)
-    # M3 keeps suppliers: one for the Brightpearl supplier the purchase order names.
-    m3.execute("CRS620MI", "AddSupplier", {"SUNO": SUPPLIER, "SUNM": "Harbour Supplies",
-                                           "CUCD": "GBP", "CSCD": "GB"})
     return {"pair": pair, "bp": bp, "m3": m3, "m3_account": m3_account}
 
 
@@ -174,19 +170,48 @@ def test_order_to_cash_lands_in_m3_and_the_delivery_comes_back(live_stack, infor
     assert bp.get("sales_order", order_id)["shippingStatusCode"] == "ASS"
 
 
-def test_purchase_order_lands_in_m3_for_the_mapped_supplier(live_stack, infor):
+@pytest.fixture(scope="module")
+def supplier(live_stack, infor) -> dict[str, Any]:
+    """A supplier created in Brightpearl, once the supplier flow has written it to M3."""
+    supplier_id = bp_contact(infor["bp"], first="Harbour", last="Supplies",
+                             email="po@example.com", supplier=True)
+    link = wait_link(live_stack, infor["pair"], "supplier-bp-to-infor", supplier_id)
+    return {"id": supplier_id, "suno": link.target_id}
+
+
+def test_a_supplier_created_in_brightpearl_lands_in_m3(infor, supplier):
+    assert supplier["suno"] == f"BP{supplier['id']}"
+    m3_supplier = infor["m3"].get("supplier", supplier["suno"])
+    assert (m3_supplier["SUNM"], m3_supplier["YREF"], m3_supplier["TOWN"],
+            m3_supplier["CSCD"]) == ("Harbour Supplies", "Harbour Supplies", "Bristol", "GB")
+
+
+def test_a_purchase_order_for_that_supplier_lands_in_m3_naming_it(live_stack, infor,
+                                                                   supplier):
     pair, bp, m3 = infor["pair"], infor["bp"], infor["m3"]
     product_id = bp_product(bp, sku="e2e-po-1", name="Bought Lamp", retail="30.00",
                             cost="12.00")
     wait_link(live_stack, pair, "product-bp-to-infor", product_id)
-    supplier_id = bp_contact(bp, first="Harbour", last="Supplies", email="po@example.com",
-                             supplier=True)
-    with live_stack.inside():
-        lookup_table_set(name="infor_suppliers", entries={supplier_id: SUPPLIER})
-    order_id = bp_order(bp, kind="PO", contact_id=supplier_id, product_id=product_id,
+    order_id = bp_order(bp, kind="PO", contact_id=supplier["id"], product_id=product_id,
                         quantity=5, net="60.00", tax="12.00", shipping=None)
     link = wait_link(live_stack, pair, "purchase-order-bp-to-infor", order_id)
     head = m3.get("purchase_order", link.target_id)
-    assert (head["SUNO"], head["WHLO"]) == (SUPPLIER, "MAI")
+    assert (head["SUNO"], head["WHLO"]) == (supplier["suno"], "MAI")
     assert [(line["ITNO"], Decimal(line["ORQA"]), Decimal(line["PUPR"]))
             for line in head["Lines"]] == [("E2E-PO-1", Decimal(5), Decimal(12))]
+
+
+def test_a_customer_contact_is_not_made_an_m3_supplier(live_stack, infor):
+    pair, bp = infor["pair"], infor["bp"]
+    customer_id = bp_contact(bp, first="Only", last="Customer", email="only@example.com")
+    wait_link(live_stack, pair, "customer-bp-to-infor", customer_id)
+
+    def skipped() -> bool:
+        with live_stack.inside():
+            return Transaction.objects.filter(
+                flow__pair=pair, flow__key="supplier-bp-to-infor", source_id=customer_id,
+                status=Transaction.Status.SKIPPED).exists()
+
+    wait_until(skipped, timeout=60)
+    with pytest.raises(NotFound):
+        infor["m3"].get("supplier", f"BP{customer_id}")
