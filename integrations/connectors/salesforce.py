@@ -91,6 +91,16 @@ ENTITY_SOBJECTS: dict[str, str] = {
     "payment": "Payment__c",
 }
 
+# Fields (and the relationships that set them) Salesforce takes on create only: an update
+# naming one is refused whole, so updates by Id leave them out.
+CREATE_ONLY_FIELDS: dict[str, frozenset[str]] = {
+    "PricebookEntry": frozenset({"Pricebook2Id", "Pricebook2", "Product2Id", "Product2"}),
+    "OrderItem": frozenset({"OrderId", "Order", "PricebookEntryId", "PricebookEntry",
+                            "Product2Id", "Product2"}),
+    "OpportunityLineItem": frozenset({"OpportunityId", "Opportunity", "PricebookEntryId",
+                                      "PricebookEntry"}),
+}
+
 # Error codes that are about timing, not data: the same call can succeed later.
 TRANSIENT_CODES = {"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE", "REQUEST_RUNNING_TOO_LONG",
                    "UNKNOWN_EXCEPTION", "QUERY_TIMEOUT"}
@@ -232,6 +242,8 @@ class SalesforceConnector(Connector):
                        external_id: str | None = None) -> WriteResult:
         body = {k: v for k, v in record.items() if k not in ("attributes", "Id")}
         if external_id:
+            fixed = CREATE_ONLY_FIELDS.get(sobject, frozenset())
+            body = {k: v for k, v in body.items() if k not in fixed}
             self.request("PATCH", f"sobjects/{sobject}/{quote(external_id)}", json=body)
             return WriteResult(external_id, created=False)
         field = self.external_id_field(sobject)

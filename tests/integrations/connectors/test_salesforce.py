@@ -370,6 +370,20 @@ def test_order_with_more_lines_than_one_composite_holds_is_written_whole(
     assert order["OrderItems"]["totalSize"] == 30 and order["TotalAmount"] == 60.0
 
 
+def test_price_book_entry_updated_by_id_leaves_out_its_create_only_fields(
+        sf: SalesforceConnector) -> None:
+    product = sf.upsert("product", {"Name": unique("Lamp "), "Brightpearl_Id__c": unique("p")})
+    entry = {"Pricebook2Id": sf.standard_pricebook_id(),
+             "Product2": {"Brightpearl_Id__c": sf.get("product", product.id)[
+                 "Brightpearl_Id__c"]}, "UnitPrice": 39.95, "IsActive": True}
+    created = sf.upsert("price_book_entry", entry)
+    # The same mapped record again, with a new price: Salesforce refuses an update that
+    # names the price book or product, so they are not sent.
+    sf.upsert("price_book_entry", {**entry, "UnitPrice": 25.0}, external_id=created.id)
+    stored = sf.get("price_book_entry", created.id)
+    assert (stored["UnitPrice"], stored["Product2Id"]) == (25.0, product.id)
+
+
 # --- opportunities ------------------------------------------------------------------------------
 
 def test_opportunity_is_read_with_its_account_and_line_items(sf: SalesforceConnector) -> None:
