@@ -257,20 +257,24 @@ OPPORTUNITY_TO_SALES_ORDER = _document(
         # Only multi-currency orgs have CurrencyIsoCode; otherwise Brightpearl's base currency.
         "currency": {"when": [{"if": {"from": "CurrencyIsoCode", "exists": True},
                                "then": {"object": {"code": "CurrencyIsoCode"}}}]},
+        # The Brightpearl id Salesforce holds, else the link table: a miss there is a
+        # customer or product not synced yet, so the opportunity waits for it.
         "parties": {"object": {"customer": {"object": {"contactId": {
             "coalesce": ["Account.Brightpearl_Id__c",
                          {"from": "AccountId",
                           "transform": [{"lookup": {"table": "bp_contact_ids",
-                                                    "on_miss": "null"}}]}],
+                                                    "on_miss": "fail"}}]}],
             "transform": ["to_int"], "required": True}}}}},
         "assignment": {"object": {"channelId": {
             "from": "LeadSource", "transform": [{"lookup": {"table": "lead_source_channels",
                                                             "default": 3}}, "to_int"]}}},
+        # One row per opportunity product (the connector reads them with the opportunity);
+        # TotalPrice is the line's net after any discount.
         "rows": {"each": "OpportunityLineItems.records", "fields": {
             "productId": {"coalesce": [
                 "PricebookEntry.Product2.Brightpearl_Id__c",
                 {"from": "PricebookEntry.Product2.ProductCode",
-                 "transform": [{"lookup": {"table": "bp_product_ids", "on_miss": "null"}}]}],
+                 "transform": [{"lookup": {"table": "bp_product_ids", "on_miss": "fail"}}]}],
                 "transform": ["to_int"], "required": True},
             "quantity": {"object": {"magnitude": {"from": "Quantity",
                                                   "transform": [{"round": 4}]}}},

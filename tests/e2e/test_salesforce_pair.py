@@ -360,10 +360,6 @@ def test_brightpearl_sales_credit_becomes_a_salesforce_return_case(live_stack, c
     assert "Dry Bag" in case["Description"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "The Salesforce sandbox has no OpportunityLineItem object (nor Opportunity."
-    "OpportunityLineItems) and the connector reads an opportunity by REST without its lines: "
-    "a won opportunity reaches Brightpearl as an order without its products."))
 def test_won_opportunity_becomes_a_brightpearl_sales_order_with_its_products(live_stack, crm,
                                                                             control):
     product = _priced_product(live_stack, crm, control, 0, "Deal Kit", "25.00")
@@ -384,5 +380,10 @@ def test_won_opportunity_becomes_a_brightpearl_sales_order_with_its_products(liv
     with live_stack.inside():
         order = bp.get("sales_order", link.target_id)
     assert order["reference"] == "Big deal"
-    assert [(r["productId"], float(r["quantity"]["magnitude"])) for r in
-            order["orderRows"].values()] == [(product["id"], 4.0)]
+    # One row per opportunity product: its quantity, its total as the net, UK VAT on top.
+    assert [(r["productId"], float(r["quantity"]["magnitude"]),
+             float(r["rowValue"]["rowNet"]["value"]), float(r["rowValue"]["rowTax"]["value"]),
+             r["rowValue"]["taxCode"]) for r in order["orderRows"].values()] == [
+        (product["id"], 4.0, 100.0, 20.0, "T20")]
+    with live_stack.inside():
+        assert sf.get("Opportunity", opportunity.id)["Brightpearl_Id__c"] == link.target_id

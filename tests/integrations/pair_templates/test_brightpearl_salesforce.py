@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -128,6 +129,35 @@ def test_an_opportunity_that_is_not_won_creates_no_brightpearl_order():
     result = _apply(flow, source)
 
     assert [p.target_path for p in result.problems] == ["orderStatus.orderStatusId"]
+
+
+def test_each_opportunity_product_is_one_order_row_found_by_brightpearl_id_or_sku():
+    flow = TEMPLATE.flow("sales-order-sf-to-bp")
+    source = golden_load(PAIR, flow.key, "source")
+    lines = source["OpportunityLineItems"]["records"]
+    # The first product carries its Brightpearl id, the second only its SKU.
+    assert [ln["PricebookEntry"]["Product2"]["Brightpearl_Id__c"] for ln in lines] == [
+        "1006", None]
+
+    result = _apply(flow, source)
+
+    assert [(r["productId"], r["quantity"]["magnitude"], r["rowValue"]["rowNet"]["value"])
+            for r in result.record["rows"]] == [
+        (1006, Decimal(3), Decimal("449.97")), (1002, Decimal(5), Decimal("162.45"))]
+
+
+def test_an_opportunity_product_not_synced_yet_is_a_link_table_miss_naming_the_row():
+    flow = TEMPLATE.flow("sales-order-sf-to-bp")
+    source = golden_load(PAIR, flow.key, "source")
+    source["OpportunityLineItems"]["records"][1]["PricebookEntry"]["Product2"][
+        "ProductCode"] = "NOT-IN-BRIGHTPEARL"
+
+    result = _apply(flow, source)
+
+    assert result.record is None
+    # A miss in a link table: the pipeline retries (the product flow may be behind).
+    (miss,) = [p for p in result.problems if p.kind == "lookup"]
+    assert miss.target_path == "rows[1].productId" and "'bp_product_ids'" in miss.message
 
 
 def test_journalling_salesforce_payments_is_off_until_echoes_are_filtered():
