@@ -284,6 +284,7 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             records = [{"productId": int(r.pop("_key")), **r} for r in records]
         elif entity == "shipment":
             records = [{"goodsOutNoteId": int(r.pop("_key")), **r} for r in records]
+            self._attach_order_rows(records)
         elif entity == "goods_receipt":
             records = [{"goodsNoteId": int(r.pop("_key")), **r} for r in records]
             self._attach_orders(records, entity="purchase_order")
@@ -304,6 +305,23 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             entity, {int(r["orderId"]) for r in records if r.get("orderId")})}
         for record in records:
             record["order"] = orders.get(int(record.get("orderId") or 0))
+
+    def _attach_order_rows(self, notes: list[dict[str, Any]]) -> None:
+        """Each goods-out note gets ``rows``: per order row it ships, ``{orderRowId, quantity,
+        orderRow}`` — the quantity this note ships (summed over locations) and that row of the
+        sales order (SKU, price, ``externalRef``), one extra call for them all. A note names
+        only order row ids, and a storefront ships by its own line ids, which the order flow
+        keeps on the row."""
+        orders = {int(o["id"]): o for o in self.get_many(
+            "sales_order", {int(n["orderId"]) for n in notes if n.get("orderId")})}
+        for note in notes:
+            order = orders.get(int(note.get("orderId") or 0)) or {}
+            order_rows = order.get("orderRows") or {}
+            note["rows"] = [
+                {"orderRowId": int(row_id),
+                 "quantity": sum(int(item.get("quantity") or 0) for item in items),
+                 "orderRow": order_rows.get(str(row_id))}
+                for row_id, items in (note.get("orderRows") or {}).items()]
 
     def _attach_addresses(self, contacts: list[dict[str, Any]]) -> None:
         """Each contact gets ``postalAddresses{DEF,BIL,DEL}`` (one extra call for them all)."""

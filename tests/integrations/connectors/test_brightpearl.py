@@ -498,6 +498,24 @@ def test_goods_out_note_is_created_shipped_and_tracked(bp):
     assert bp.get("sales_order", written.id)["shippingStatusCode"] == "ASS"
 
 
+def test_goods_out_note_is_read_with_the_order_rows_it_ships(bp):
+    body = order_body(first_id(bp, "customer"), first_id(bp, "product"))
+    body["rows"][0] |= {"quantity": {"magnitude": "3"}, "externalRef": "4711"}
+    del body["rows"][1]
+    written = bp.upsert("sales_order", body)
+    ((row_id, row),) = bp.get("sales_order", written.id)["orderRows"].items()
+    # Two of the row's three units leave on one note, as two items of the row (Brightpearl
+    # lists a row once per location it is picked from): the note ships 2 of that row.
+    (note_id,) = bp.goods_out_note_create(written.id, body={"warehouses": [{
+        "warehouseId": 1, "products": [
+            {"productId": row["productId"], "salesOrderRowId": int(row_id), "quantity": 1},
+            {"productId": row["productId"], "salesOrderRowId": int(row_id), "quantity": 1}]}]})
+    note = bp.get("shipment", note_id)
+    assert [(r["orderRowId"], r["quantity"], r["orderRow"]["externalRef"],
+             r["orderRow"]["productSku"]) for r in note["rows"]] == [
+        (int(row_id), 2, "4711", row["productSku"])]
+
+
 def test_shipment_upsert_creates_a_note_and_marks_it_shipped(bp):
     written = bp.upsert("sales_order", order_body(first_id(bp, "customer"),
                                                   first_id(bp, "product")))
