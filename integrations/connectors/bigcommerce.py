@@ -320,9 +320,12 @@ class BigCommerceConnector(Connector):
         shipping_method: str | None = None,
     ) -> WriteResult:
         """Follow-up: record a shipment with tracking; BigCommerce sets the order to Shipped
-        or Partially Shipped. Without ``items`` every unshipped quantity ships; without
-        ``order_address_id`` the order's first shipping address is used."""
-        if order_address_id is None or items is None:
+        or Partially Shipped. Without ``items`` every unshipped quantity ships; an item may
+        name its line by ``sku`` instead of ``order_product_id`` (the first line of that SKU
+        with enough left to ship); without ``order_address_id`` the order's first shipping
+        address is used."""
+        by_sku = items is not None and any(not item.get("order_product_id") for item in items)
+        if order_address_id is None or items is None or by_sku:
             lines = self.v2_all(f"orders/{order_id}/products")
             if order_address_id is None:
                 addresses = self.v2_all(f"orders/{order_id}/shipping_addresses")
@@ -340,6 +343,9 @@ class BigCommerceConnector(Connector):
                 if not items:
                     raise ValidationFailed(f"Order {order_id} has nothing left to ship.",
                                            field="items", system=SYSTEM)
+            elif by_sku:
+                items = _items_by_sku(order_id, items, lines)
+        items = [{k: v for k, v in item.items() if k != "sku"} for item in items]
         body: dict[str, Any] = {"order_address_id": order_address_id, "items": items,
                                 "tracking_number": tracking_number}
         if shipping_provider:
@@ -501,6 +507,30 @@ def _after(value: Any, since: datetime) -> bool:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment >= since
+
+
+def _items_by_sku(order_id: str | int, items: list[dict[str, Any]],
+                  lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Items naming their line by ``sku`` get its ``order_product_id``: the first line of
+    that SKU with enough left to ship (after the items before it)."""
+    left = {line["id"]: int(line["quantity"]) - int(line.get("quantity_shipped") or 0)
+            for line in lines}
+    resolved = []
+    for index, item in enumerate(items):
+        item = dict(item)
+        if not item.get("order_product_id"):
+            sku = str(item.get("sku") or "").strip().lower()
+            line = next((ln for ln in lines if sku and str(ln.get("sku") or "").strip().lower()
+                         == sku and left[ln["id"]] >= int(item.get("quantity") or 0)), None)
+            if line is None:
+                raise ValidationFailed(f"Order {order_id} has no line of SKU "
+                                       f"{item.get('sku')!r} with {item.get('quantity')} left "
+                                       "to ship.", field=f"items[{index}].sku", system=SYSTEM)
+            item["order_product_id"] = line["id"]
+        if item["order_product_id"] in left:
+            left[item["order_product_id"]] -= int(item.get("quantity") or 0)
+        resolved.append(item)
+    return resolved
 
 
 def _pair(external_id: str, what: str) -> tuple[str, str]:

@@ -234,6 +234,30 @@ def test_shipment_upsert_updates_tracking_of_an_existing_shipment(
     assert bc.get("shipment", shipped.id)["tracking_number"] == "B2"
 
 
+def test_shipment_of_some_items_partially_ships_the_order_and_the_rest_ships_it(
+        bc: BigCommerceConnector) -> None:
+    order_id = an_order(bc, quantity=3)
+    line = bc.get("sales_order", order_id)["products"][0]
+    first = bc.shipment_create(order_id, items=[{"order_product_id": line["id"],
+                                                 "quantity": 1}])
+    assert bc.get("shipment", first.id)["items"][0]["quantity"] == 1
+    assert bc.get("sales_order", order_id)["status_id"] == 3  # Partially Shipped
+    bc.shipment_create(order_id, items=[{"order_product_id": line["id"], "quantity": 2}])
+    order = bc.get("sales_order", order_id)
+    assert (order["status_id"], order["products"][0]["quantity_shipped"]) == (2, 3)
+
+
+def test_shipment_items_may_name_their_line_by_sku(bc: BigCommerceConnector) -> None:
+    order_id = an_order(bc, quantity=2)
+    line = bc.get("sales_order", order_id)["products"][0]
+    result = bc.shipment_create(order_id, items=[{"sku": line["sku"].lower(), "quantity": 1}])
+    assert [(i["order_product_id"], i["quantity"])
+            for i in bc.get("shipment", result.id)["items"]] == [(line["id"], 1)]
+    with pytest.raises(ValidationFailed) as caught:
+        bc.shipment_create(order_id, items=[{"sku": line["sku"], "quantity": 2}])
+    assert caught.value.field == "items[0].sku"
+
+
 def test_shipping_more_than_ordered_is_validation_failed(bc: BigCommerceConnector) -> None:
     order_id = an_order(bc, quantity=1)
     line = bc.get("sales_order", order_id)["products"][0]
