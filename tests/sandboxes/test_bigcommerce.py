@@ -310,6 +310,27 @@ def test_shipment_marks_order_shipped(bc: httpx.Client) -> None:
     assert bc.get(f"/v2/orders/{order['id']}").json()["status_id"] == 2
 
 
+def test_shipping_some_items_partially_ships_then_the_rest_ships_the_order(
+        bc: httpx.Client) -> None:
+    product = _new_product(bc, inventory_level=10)
+    order = _new_order(bc, product["id"], quantity=3)
+    line = bc.get(f"/v2/orders/{order['id']}/products").json()[0]
+
+    def ship(quantity: int) -> httpx.Response:
+        return bc.post(f"/v2/orders/{order['id']}/shipments", json={
+            "order_address_id": line["order_address_id"], "tracking_number": f"T{quantity}",
+            "items": [{"order_product_id": line["id"], "quantity": quantity}]})
+
+    assert ship(1).status_code == 201
+    after = bc.get(f"/v2/orders/{order['id']}").json()
+    assert (after["status_id"], after["items_shipped"]) == (3, 1)  # Partially Shipped
+    assert ship(3).status_code == 400  # only 2 left
+    assert ship(2).status_code == 201
+    after = bc.get(f"/v2/orders/{order['id']}").json()
+    assert (after["status_id"], after["items_shipped"]) == (2, 3)  # Shipped
+    assert bc.get(f"/v2/orders/{order['id']}/products").json()[0]["quantity_shipped"] == 3
+
+
 def test_shipment_without_address_gets_400(bc: httpx.Client) -> None:
     product = _new_product(bc, inventory_level=10)
     order = _new_order(bc, product["id"])
