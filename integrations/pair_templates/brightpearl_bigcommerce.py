@@ -147,6 +147,10 @@ ORDER_TO_SALES_ORDER = _document(
             }},
             "nominalCode": {"when": [{"if": _IS_PRODUCT, "then": {"const": "4000"}}],
                             "else": {"const": "4020"}},
+            # The BigCommerce order product on its row: a goods-out note names order rows,
+            # and BigCommerce ships order products.
+            "externalRef": {"when": [{"if": _IS_PRODUCT, "then": {
+                "from": "id", "transform": ["to_string"]}}]},
         }},
     })
 
@@ -344,6 +348,15 @@ GOODS_OUT_NOTE_TO_SHIPMENT = _document(
                                                       "on_miss": "null"}}]},
         "comments": {"concat": [{"const": "Brightpearl goods-out note"}, "goodsOutNoteId"],
                      "sep": " "},
+        # Exactly what the note ships (the connector reads each note row with its order row):
+        # the order product the order flow kept on the row, else the row's SKU, which the
+        # BigCommerce connector matches to a line of the order.
+        "items": {"each": "rows", "fields": {
+            "order_product_id": {"coalesce": ["orderRow.externalRef"], "transform": ["to_int"]},
+            "sku": {"when": [{"if": {"from": "orderRow.externalRef", "empty": True},
+                              "then": {"from": "orderRow.productSku", "required": True}}]},
+            "quantity": {"from": "quantity", "transform": ["to_int"], "required": True},
+        }},
     })
 
 _PRODUCT_FLOW = "product-bp-to-bc"

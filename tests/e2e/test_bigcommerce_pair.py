@@ -240,10 +240,6 @@ def test_shipped_goods_out_note_ships_the_storefront_order_with_tracking(live_st
     assert order["status_id"] == 2  # Shipped
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "shipment-bp-to-bc sends no items: BigCommerce then ships every unshipped line, so a "
-    "goods-out note for part of the order ships all of it (note rows are not yet matched to "
-    "BigCommerce order-product ids; see the template README)."))
 def test_goods_out_note_for_part_of_an_order_ships_only_that_part(live_stack, shop, control):
     ids = _paid_order(live_stack, shop, control, index=0, email="partial@example.com",
                       quantity=2)
@@ -251,15 +247,34 @@ def test_goods_out_note_for_part_of_an_order_ships_only_that_part(live_stack, sh
     with live_stack.inside():
         rows = bp.get("sales_order", ids["bp_order"])["orderRows"]
         row_id, row = next((k, r) for k, r in rows.items() if r.get("productId"))
-        # One of the line's two units leaves the warehouse.
-        (note_id,) = bp.goods_out_note_create(ids["bp_order"], body={"warehouses": [{
-            "warehouseId": 1, "products": [{"productId": row["productId"],
-                                            "salesOrderRowId": int(row_id), "quantity": 1}]}]})
-        bp.goods_out_note_ship(note_id, tracking="PART-1", shipping_method_id=2)
-    wait_until(lambda: _link(live_stack, shop, "shipment-bp-to-bc", note_id),
-               what="shipment synced")
+        line = bc.get("sales_order", ids["bc_order"])["products"][0]
+
+    def ship_one(tracking: str) -> str:
+        # One unit of the line leaves the warehouse.
+        with live_stack.inside():
+            (note_id,) = bp.goods_out_note_create(ids["bp_order"], body={"warehouses": [{
+                "warehouseId": 1, "products": [{"productId": row["productId"],
+                                                "salesOrderRowId": int(row_id),
+                                                "quantity": 1}]}]})
+            bp.goods_out_note_ship(note_id, tracking=tracking, shipping_method_id=2)
+        wait_until(lambda: _link(live_stack, shop, "shipment-bp-to-bc", note_id),
+                   what=f"shipment {tracking} synced")
+        return note_id
+
+    # The order flow kept the BigCommerce order product on the Brightpearl row.
+    assert row["externalRef"] == str(line["id"])
+    ship_one("PART-1")
     with live_stack.inside():
         (shipment,) = bc.shipments_list(ids["bc_order"])
         status = bc.get("sales_order", ids["bc_order"])["status_id"]
-    assert [i["quantity"] for i in shipment["items"]] == [1]
+    assert [(i["order_product_id"], i["quantity"]) for i in shipment["items"]] == [
+        (line["id"], 1)]
     assert status == 3  # Partially Shipped
+    # The rest leaves later: BigCommerce marks the order Shipped.
+    ship_one("PART-2")
+    with live_stack.inside():
+        shipments = bc.shipments_list(ids["bc_order"])
+        order = bc.get("sales_order", ids["bc_order"])
+    assert [(s["tracking_number"], [i["quantity"] for i in s["items"]]) for s in shipments] == [
+        ("PART-1", [1]), ("PART-2", [1])]
+    assert (order["status_id"], order["products"][0]["quantity_shipped"]) == (2, 2)

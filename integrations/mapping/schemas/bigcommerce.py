@@ -68,8 +68,10 @@ SHIPMENT = entity(SYSTEM, "v2.shipment", {
     "shipping_provider": text(50),
     "tracking_carrier": text(50),
     "comments": text(65535),
+    # A line by its order product id, or by sku (the connector finds the order product).
     "items": rows({
-        "order_product_id": integer(required=True, minimum=1),
+        "order_product_id": integer(minimum=1),
+        "sku": text(255),
         "quantity": integer(required=True, minimum=1),
     }, min_items=1),
 }, description="Shipment (POST /v2/orders/{id}/shipments)")

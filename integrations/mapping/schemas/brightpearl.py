@@ -73,6 +73,7 @@ ORDER = entity(SYSTEM, "order", {
             "rowTax": obj({"value": money(4, required=True)}),
         }, required=True),
         "nominalCode": text(10),
+        "externalRef": text(64),
     }),
 }, description="Sales/purchase order (POST order-service/order, rows via .../row)")
 

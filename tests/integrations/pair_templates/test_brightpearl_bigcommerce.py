@@ -124,3 +124,38 @@ def test_an_order_without_shipping_cost_gets_no_shipping_row():
 
     assert result.problems == []
     assert [row.get("productId") for row in result.record["rows"]] == [1004, 1011]
+
+
+def test_each_order_row_keeps_its_bigcommerce_order_product():
+    flow = TEMPLATE.flow("sales-order-bc-to-bp")
+    source = golden_load(PAIR, flow.key, "source")
+
+    result = _apply(flow, source)
+
+    assert [(row.get("productId"), row.get("externalRef")) for row in result.record["rows"]] == [
+        (1004, str(source["products"][0]["id"])), (1011, str(source["products"][1]["id"])),
+        (None, None)]  # the shipping charge row has no order product
+
+
+def test_a_goods_out_note_ships_exactly_its_rows_by_order_product():
+    flow = TEMPLATE.flow("shipment-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    # The order's second row has 3 units; this note ships 2 of them (as two items).
+    assert source["rows"][1]["orderRow"]["quantity"]["magnitude"] == "3.0000"
+
+    result = _apply(flow, source)
+
+    assert result.record["items"] == [{"order_product_id": 611, "quantity": 1},
+                                      {"order_product_id": 612, "quantity": 2}]
+
+
+def test_a_note_row_the_order_flow_did_not_tag_ships_by_its_sku():
+    flow = TEMPLATE.flow("shipment-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    source["rows"][1]["orderRow"]["externalRef"] = ""
+
+    result = _apply(flow, source)
+
+    assert result.problems == []
+    assert result.record["items"] == [{"order_product_id": 611, "quantity": 1},
+                                      {"sku": "AWO-3287-FJD", "quantity": 2}]
