@@ -242,7 +242,7 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
     RECORD_IDS: ClassVar[dict[str, str]] = {
         "sales_order": "id", "credit_note": "id", "purchase_order": "id", "product": "id",
         "customer": "contactId", "supplier": "contactId", "inventory": "productId",
-        "shipment": "goodsOutNoteId", "payment": "paymentId",
+        "shipment": "goodsOutNoteId", "goods_receipt": "goodsNoteId", "payment": "paymentId",
     }
 
     def get_batch(self, entity: str, external_ids: Sequence[str]

@@ -370,9 +370,7 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
     started, clock = timezone.now(), time.monotonic()
     record = mapped = None
     try:
-        fetched = context.records.get(event.external_id)
-        if fetched is None:
-            fetched = context.records[event.external_id] = _get_one(context, event)
+        fetched = context.records[event.external_id]  # every id of the batch was fetched
         if isinstance(fetched, NothingToSync):
             return batch.finish(_Done(event, Transaction.Status.SKIPPED, started, _ms(clock),
                                       message=fetched.message))
@@ -417,14 +415,6 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
         # What the batch wrote so far goes first: a dependency the failure names may be in it.
         batch.flush()
         return _fail(event, flow, exc, started, clock, record, mapped)
-
-
-def _get_one(context: _FlowContext, event: InboundEvent) -> Any:
-    """A record the batch fetch did not return (the same id seen again after it)."""
-    try:
-        return context.source.get(context.source_entity, event.external_id)
-    except Exception as exc:  # decided in _fail with the event's other errors
-        return exc
 
 
 def connector_entity(flow: Flow, side: str) -> str:
