@@ -271,9 +271,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=2,
                         help="runs of each endpoint per concurrency, alternating")
     parser.add_argument("--workers", type=int,
-                        default=int(os.environ.get("WEB_CONCURRENCY") or 2),
-                        help="gunicorn workers (Procfile: WEB_CONCURRENCY, default 2)")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads (Procfile: 4)")
+                        default=int(os.environ.get("WEB_CONCURRENCY") or 4),
+                        help="gunicorn workers (Procfile: WEB_CONCURRENCY, default 4)")
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS") or 1),
+                        help="gunicorn threads (Procfile: WEB_THREADS, default 1)")
     parser.add_argument("--clients", type=int, default=2, help="client processes")
     args = parser.parse_args(argv)
     stack = Stack("ingest")

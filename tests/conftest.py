@@ -60,6 +60,16 @@ def django_db_setup(
             teardown_databases(db_cfg, verbosity=request.config.option.verbose)
 
 
+@pytest.fixture(autouse=True)
+def _tenant_cache_clear() -> Iterator[None]:
+    """Each test resolves hosts afresh: rolled-back tenants must not be served from the
+    per-process cache of the one before (no signal tells it of a rollback)."""
+    from tenants.middleware import tenant_cache_clear
+
+    tenant_cache_clear()
+    yield
+
+
 @pytest.fixture
 def tenant_a(django_db_setup, db) -> Iterator[Tenant]:
     with inside(Tenant.objects.get(slug="alpha")) as tenant:

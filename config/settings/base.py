@@ -69,8 +69,10 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Answers /healthz and /readyz before tenant resolution, so probes by IP address work.
     "config.health.HealthCheckMiddleware",
-    "django_tenants.middleware.main.TenantMainMiddleware",
+    "tenants.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Answers webhook deliveries here: they need nothing of the browser middleware below.
+    "integrations.middleware.WebhookFastPathMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -205,6 +207,9 @@ OAUTH_CALLBACK_PATH = "/oauth/callback/"
 EVENT_LEASE_SECONDS = env.int("EVENT_LEASE_SECONDS", default=600)
 # How often stuck or due events are swept back onto the queue.
 EVENT_SWEEP_SECONDS = env.int("EVENT_SWEEP_SECONDS", default=60)
+# Stored events wait at most this long to be enqueued, so that a burst of deliveries becomes a
+# few broker messages (integrations.services.outbox); 0 enqueues each delivery's at once.
+EVENTS_ENQUEUE_WINDOW_MS = env.int("EVENTS_ENQUEUE_WINDOW_MS", default=20)
 
 # --- Scheduler ----------------------------------------------------------------------------------
 SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=2.0)

@@ -9,6 +9,9 @@ from .base import SHARED_APPS, TENANT_APPS
 TENANT_APPS = [*TENANT_APPS, "tests.probe"]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
+# In-process tests see a delivery's message at once; the end-to-end harness sets a window so
+# its web server coalesces as production does.
+EVENTS_ENQUEUE_WINDOW_MS = int(os.environ.get("EVENTS_ENQUEUE_WINDOW_MS", "0"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {

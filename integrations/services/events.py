@@ -8,18 +8,20 @@ a worker killed mid-message).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
 from integrations.connectors.base import WebhookEvent
 from integrations.models import Connection, Flow, InboundEvent, IntegrationPair
+from integrations.services.outbox import EnqueueBuffer
 
 PENDING_GRACE = dt.timedelta(seconds=60)
 
@@ -31,35 +33,51 @@ class Recorded:
     unrouted: int
 
 
-def _routes(connection: Connection) -> list[Flow]:
-    """Enabled flows that take events from this connection (its system is their source).
-
-    Paused pairs still get their events; processing holds them until the pair resumes.
-    """
-    # Read for every delivery, so it is one plain statement with only what routing needs
-    # (the ORM spent more time building the OR-join than PostgreSQL spent answering it).
-    flow, pair = Flow._meta.db_table, IntegrationPair._meta.db_table
-    return list(Flow.objects.raw(
-        f"SELECT f.id, f.entity, f.events FROM {flow} f JOIN {pair} p ON p.id = f.pair_id "  # noqa: S608
-        "WHERE (p.brightpearl_id = %s OR p.partner_id = %s) AND f.source_system = %s "
-        "AND f.enabled ORDER BY f.pair_id, f.key",
-        [connection.pk, connection.pk, connection.system]))
-
-
-def _matches(flow: Flow, event: WebhookEvent) -> bool:
-    """A flow that names events takes exactly those (and their sub-events, as Brightpearl
-    names them: ``product.modified`` covers ``product.modified.price-modified``); a flow
-    that names none takes every event about its entity."""
-    if flow.events:
-        return any(event.event_type == name or event.event_type.startswith(f"{name}.")
-                   for name in flow.events)
-    return flow.entity == event.entity
-
-
-def dedupe_key(*, origin: str, connection_id: int, flow_id: int | None, event: WebhookEvent,
-               fingerprint: str) -> str:
-    raw = f"{origin}|{connection_id}|{flow_id}|{event.event_type}|{event.external_id}|{fingerprint}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+# Routing and storing are one statement, for every delivery: PostgreSQL chooses the flows that
+# take each event, so a delivery is one round trip. A flow that names events takes exactly those
+# and their sub-events, as Brightpearl names them (``product.modified`` covers
+# ``product.modified.price-modified``); a flow that names none takes every event about its
+# entity. Candidates are the enabled flows whose source is this connection's system, on a pair
+# that has the connection; paused pairs still get their events, and processing holds them until
+# the pair resumes. An event no flow takes is kept as unrouted, so nothing acknowledged is ever
+# lost. The dedupe key is sha256 of "origin|connection|flow|event type|external id|print" (flow
+# "None" when there is none), and ON CONFLICT makes a repeated delivery a no-op.
+_ROUTED_BY_FLOWS = """
+    SELECT f.id, row_number() OVER (ORDER BY f.pair_id, f.key) AS ord
+    FROM {flow} f JOIN {pair} p ON p.id = f.pair_id
+    WHERE (p.brightpearl_id = %(connection)s::bigint OR p.partner_id = %(connection)s::bigint)
+      AND f.source_system = %(system)s::text AND f.enabled
+      AND CASE WHEN jsonb_typeof(f.events) = 'array' AND jsonb_array_length(f.events) > 0
+               THEN EXISTS (SELECT 1 FROM jsonb_array_elements_text(f.events) AS sub(name)
+                            WHERE ev.event_type = sub.name
+                                  OR starts_with(ev.event_type, sub.name || '.'))
+               ELSE f.entity = ev.entity END
+"""
+_ROUTED_EXPLICITLY = "SELECT id, ord FROM unnest(%(flows)s::bigint[]) WITH ORDINALITY AS x(id, ord)"
+_RECORD = """
+WITH ev (n, event_type, entity, external_id, print) AS (VALUES {values}),
+routed AS (
+    SELECT ev.n, ev.event_type, ev.external_id, ev.print, r.id AS flow_id, r.ord
+    FROM ev LEFT JOIN LATERAL ({routes}) r ON true
+),
+stored AS (
+    INSERT INTO {event} (flow_id, connection_id, origin, event_type, external_id, dedupe_key,
+                         payload, status, attempts, last_error, received_at)
+    SELECT flow_id, %(connection)s::bigint, %(origin)s::text, event_type, external_id,
+           encode(sha256(convert_to(concat_ws('|', %(origin)s::text, %(connection)s::bigint,
+                                              coalesce(flow_id::text, 'None'), event_type,
+                                              external_id, print), 'UTF8')), 'hex'),
+           %(payload)s::jsonb,
+           CASE WHEN flow_id IS NULL THEN %(unrouted)s::text ELSE %(pending)s::text END, 0, '',
+           clock_timestamp()  -- when the event arrived, not when the transaction began
+    FROM routed ORDER BY n, ord
+    ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, status
+)
+SELECT (SELECT count(*) FROM routed),
+       (SELECT count(*) FROM routed WHERE flow_id IS NULL),
+       (SELECT count(*) FROM stored),
+       ARRAY(SELECT id FROM stored WHERE status = %(pending)s::text ORDER BY id)
+"""
 
 
 def inbound_events_record(
@@ -75,52 +93,38 @@ def inbound_events_record(
 
     ``fingerprint`` identifies the delivery (the system's own event time, or a hash of the
     body), so a resent webhook dedupes while a later change to the same record does not.
+    A poller names its ``flows``: its changes go there whatever events the flows subscribe to.
     """
-    # A poller names its flow: its changes go there whatever events the flow subscribes to.
-    explicit = flows is not None
-    routes = list(flows) if flows is not None else _routes(connection)
-    rows: list[tuple[Any, ...]] = []
-    unrouted = 0
-    for event in events:
-        print_ = event.occurred_at or fingerprint
-        targets = [f for f in routes if explicit or _matches(f, event)]
-        if not targets:
-            unrouted += 1
-            targets = [None]  # kept, so nothing acknowledged is ever lost
-        for flow in targets:
-            rows.append((
-                flow.pk if flow else None, connection.pk, origin, event.event_type,
-                event.external_id,
-                dedupe_key(origin=origin, connection_id=connection.pk,
-                           flow_id=flow.pk if flow else None, event=event, fingerprint=print_),
-                json.dumps(payload or {}),
-                InboundEvent.Status.PENDING if flow else InboundEvent.Status.UNROUTED,
-            ))
-    inserted = _insert(rows)
-    pending = [pk for pk, status in inserted if status == InboundEvent.Status.PENDING]
+    if not events:
+        return Recorded(created=0, duplicates=0, unrouted=0)
+    params: dict[str, Any] = {
+        "connection": connection.pk, "system": connection.system, "origin": origin,
+        "payload": json.dumps(payload or {}), "pending": InboundEvent.Status.PENDING,
+        "unrouted": InboundEvent.Status.UNROUTED,
+    }
+    values = []
+    for n, event in enumerate(events):
+        values.append(f"({n}, %(t{n})s::text, %(e{n})s::text, %(x{n})s::text, %(p{n})s::text)")
+        params.update({f"t{n}": event.event_type, f"e{n}": event.entity,
+                       f"x{n}": event.external_id, f"p{n}": event.occurred_at or fingerprint})
+    if flows is None:
+        routes = _ROUTED_BY_FLOWS.format(flow=Flow._meta.db_table,
+                                         pair=IntegrationPair._meta.db_table)
+    else:
+        routes = _ROUTED_EXPLICITLY
+        params["flows"] = [flow.pk for flow in flows]
+    sql = _RECORD.format(values=", ".join(values), routes=routes,
+                         event=InboundEvent._meta.db_table)
+    with db.cursor() as wrapper, db.wrap_database_errors, \
+            psycopg.Cursor(wrapper.cursor.connection) as cursor:
+        # Django binds parameters on the client, so PostgreSQL would parse and plan this
+        # statement anew for every delivery (that was most of its cost); bound on the server it
+        # is prepared once per database connection and then only executed.
+        cursor.execute(sql, params, prepare=True)
+        rows, unrouted, created, pending = cursor.fetchone()
     if pending:
-        transaction.on_commit(lambda: events_enqueue(pending))
-    return Recorded(created=len(inserted), duplicates=len(rows) - len(inserted),
-                    unrouted=unrouted)
-
-
-def _insert(rows: list[tuple[Any, ...]]) -> list[tuple[int, str]]:
-    if not rows:
-        return []
-    table = InboundEvent._meta.db_table
-    # clock_timestamp(): when the event arrived, not when the surrounding transaction began.
-    row = "(%s, %s, %s, %s, %s, %s, %s::jsonb, %s, 0, '', clock_timestamp())"
-    values = ", ".join([row] * len(rows))
-    params = [v for row in rows for v in row]
-    with db.cursor() as cursor:
-        # One statement; ON CONFLICT makes a repeated delivery a no-op, not an error.
-        cursor.execute(
-            f"INSERT INTO {table} (flow_id, connection_id, origin, event_type, external_id, "  # noqa: S608
-            f"dedupe_key, payload, status, attempts, last_error, received_at) VALUES {values} "
-            "ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, status",
-            params,
-        )
-        return list(cursor.fetchall())
+        transaction.on_commit(lambda: events_enqueue_soon(pending))
+    return Recorded(created=created, duplicates=rows - created, unrouted=unrouted)
 
 
 # Events per message: a delivery's events share one claim, one fetch of their records and
@@ -130,13 +134,34 @@ EVENTS_PER_MESSAGE = 20
 
 
 def events_enqueue(event_ids: Sequence[int], *, delay_ms: int | None = None) -> None:
-    from integrations.tasks import events_process_task
-
     schema = db.schema_name
     ids = list(event_ids)
     for start in range(0, len(ids), EVENTS_PER_MESSAGE):
-        events_process_task.send_with_options(args=(ids[start:start + EVENTS_PER_MESSAGE],),
-                                              delay=delay_ms, tenant_schema=schema)
+        _send(schema, ids[start:start + EVENTS_PER_MESSAGE], delay_ms=delay_ms)
+
+
+def _send(schema: str, event_ids: list[int], *, delay_ms: int | None = None) -> None:
+    from integrations.tasks import events_process_task
+
+    events_process_task.send_with_options(args=(event_ids,), delay=delay_ms,
+                                          tenant_schema=schema)
+
+
+_buffer: EnqueueBuffer | None = None
+
+
+def events_enqueue_soon(event_ids: Sequence[int]) -> None:
+    """Enqueue committed events within ``EVENTS_ENQUEUE_WINDOW_MS``, coalesced with others
+    (``outbox.EnqueueBuffer``); at once when the window is 0."""
+    global _buffer
+    window_ms = settings.EVENTS_ENQUEUE_WINDOW_MS
+    if window_ms <= 0:
+        events_enqueue(event_ids)
+        return
+    if _buffer is None or _buffer.window_s != window_ms / 1000:
+        _buffer = EnqueueBuffer(send=_send, window_s=window_ms / 1000,
+                                per_message=EVENTS_PER_MESSAGE)
+    _buffer.add(db.schema_name, event_ids)
 
 
 def events_sweep(*, now: dt.datetime | None = None) -> int:

@@ -147,6 +147,8 @@ def live_stack(django_db_setup, django_db_blocker, sandbox_url) -> Iterator[Live
             "EVENT_LEASE_SECONDS": "4",
             "EVENT_SWEEP_SECONDS": "2",
             "DATABASE_CONN_MAX_AGE": "0",
+            # The web server coalesces its enqueues as in production.
+            "EVENTS_ENQUEUE_WINDOW_MS": "20",
         }
         stack = LiveStack(tenant=tenant, port=port, env=env)
         # Webhook URLs registered from this process must name the live web server too.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.db import connection as db
@@ -90,3 +91,42 @@ def test_event_no_flow_takes_is_kept_as_unrouted(bc_pair):
     response = _post(bc_pair, body)
     assert response.status_code == 202
     assert InboundEvent.objects.get(external_id="5").status == "unrouted"
+
+
+def test_a_delivery_skips_the_browser_middleware(bc_pair):
+    connection = bc_pair["pair"].partner
+    db.set_schema_to_public()
+    # CSRF checks on, as a browser would get them: a delivery carries no token and needs none.
+    response = Client(enforce_csrf_checks=True).post(
+        f"/api/v1/webhooks/bigcommerce/{connection.pk}/", _bc_delivery(106),
+        content_type="application/json", HTTP_HOST=HOST,
+        HTTP_X_CLARITY_WEBHOOK_SECRET=connection.webhook_secret)
+
+    assert response.status_code == 202
+    assert not response.cookies
+    assert "Cookie" not in response.get("Vary", "")
+
+
+def test_stored_events_are_enqueued_by_the_buffer_after_the_commit(
+        bc_pair, settings, django_capture_on_commit_callbacks):
+    from integrations.services import events
+
+    settings.EVENTS_ENQUEUE_WINDOW_MS = 20
+    schema = db.schema_name
+    sent: list[tuple[str, list[int]]] = []
+    original, events._buffer = events._send, None  # a fresh buffer, whose sends are recorded
+    events._send = lambda schema, ids, delay_ms=None: sent.append((schema, ids))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            _post(bc_pair, _bc_delivery(107))
+            _post(bc_pair, _bc_delivery(108))
+        stored = set(InboundEvent.objects.filter(external_id__in=["107", "108"])
+                     .values_list("pk", flat=True))
+        deadline = time.monotonic() + 5
+        while sum(len(ids) for _, ids in sent) < len(stored) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        events._send, events._buffer = original, None
+
+    assert {name for name, _ in sent} == {schema}
+    assert sorted(i for _, ids in sent for i in ids) == sorted(stored)
