@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
+from config.metrics import metrics_view
 from integrations.views.connections import oauth_callback
 from tenants import views as tenant_views
 
@@ -15,4 +16,6 @@ urlpatterns = [
     path("", tenant_views.pricing, name="pricing"),
     path("admin/", admin.site.urls),
     path("oauth/callback/", oauth_callback, name="oauth_callback"),
+    # Prometheus scrapes; bearer token from METRICS_TOKEN.
+    path("metrics", metrics_view, name="metrics"),
 ]
