@@ -1,8 +1,19 @@
+import rest_framework_api_key.admin  # noqa: F401  (registers the model unregistered below)
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from accounts.models import User
+from accounts.models import ApiKey, User
+from accounts.services import api_key_revoke
+from config.tenant_admin import TenantModelAdmin, tenant_data_site
+
+# The library registers its own concrete key model, whose public-schema table is never used
+# (keys are accounts.ApiKey, in tenant schemas): importing its admin first makes the
+# unregister independent of the order the apps are discovered in.
+admin.site.unregister(LibraryAPIKey)
 
 
 class UserCreationForm(AdminUserCreationForm):
@@ -34,3 +45,29 @@ class UserAdmin(BaseUserAdmin):
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "usable_password",
                                                               "password1", "password2")}),)
+
+
+# Keys live in tenant schemas only, so they are managed in the staff admin's tenant data
+# section (/admin/tenant/<slug>/), not the public one (whose table is always empty).
+@admin.register(ApiKey, site=tenant_data_site)
+class ApiKeyAdmin(TenantModelAdmin):
+    list_display = ("name", "prefix", "scope", "created", "created_by", "last_used_at",
+                    "revoked", "expiry_date")
+    list_filter = ("scope", "revoked")
+    search_fields = ("name", "prefix", "created_by")
+    fields = ("name", "prefix", "scope", "expiry_date", "created", "created_by",
+              "last_used_at", "revoked", "revoked_at", "revoked_by", "hashed_key")
+    readonly_fields = ("prefix", "created", "created_by", "last_used_at", "revoked",
+                       "revoked_at", "revoked_by", "hashed_key")
+    actions = ["revoke_keys"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A key's plain text is shown once, to whoever creates it: the customer, in the portal.
+        return False
+
+    @admin.action(description="Revoke selected API keys")
+    def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        keys = [key for key in queryset if not key.revoked]
+        for key in keys:
+            api_key_revoke(api_key=key, by=request.user.email)
+        self.message_user(request, f"Revoked {len(keys)} API key(s).")

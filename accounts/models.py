@@ -1,4 +1,5 @@
-"""Users. The same model lives in every schema: staff in public, customers in their tenant's."""
+"""Users and API keys. The same models live in every schema: staff in public, customers (and
+their API keys) in their tenant's."""
 
 from __future__ import annotations
 
@@ -7,6 +8,11 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import get_random_string
+from rest_framework_api_key.crypto import KeyGenerator
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
+
+API_KEY_MARKER = "cc_"
 
 
 class UserManager(BaseUserManager["User"]):
@@ -63,3 +69,43 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def can_edit(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN}
+
+
+class ApiKeyGenerator(KeyGenerator):
+    # "cc_" marks our keys in logs and secret scanners; the library keeps the text before
+    # the first "." as the looked-up prefix, so the marker is part of it.
+    def get_prefix(self) -> str:
+        return f"{API_KEY_MARKER}{get_random_string(self.prefix_length)}"
+
+
+class ApiKeyManager(BaseAPIKeyManager):
+    key_generator = ApiKeyGenerator()
+
+
+class ApiKey(AbstractAPIKey):
+    """A tenant's key for the REST API. It lives in the tenant's schema, so a key is only
+    ever found on its own tenant's domain. Only a hash of the key is stored."""
+
+    class Scope(models.TextChoices):
+        READ = "read", "Read only"
+        READ_WRITE = "read_write", "Read and write"
+
+    # Room for the "cc_" marker in front of the library's 8 random characters.
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.READ)
+    # Emails, not foreign keys: the record of who made or revoked a key outlives the user.
+    created_by = models.CharField(max_length=254, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.CharField(max_length=254, blank=True)
+    # Updated at most every API_KEY_USED_EVERY so a busy client is not one write per request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE

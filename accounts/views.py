@@ -1,9 +1,31 @@
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
 
+from accounts.forms import ApiKeyForm
+from accounts.models import ApiKey
+from accounts.selectors import api_key_list
+from accounts.services import api_key_create, api_key_revoke
 from billing import limits
+
+
+def _editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    # As for connections: owners and admins change things, viewers only look.
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.can_edit:
+            raise PermissionDenied("Viewers cannot create or revoke API keys.")
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
 @login_required
@@ -15,3 +37,32 @@ def home(request: HttpRequest) -> HttpResponse:
         "standing": limits.can_operate(tenant=tenant),
         "usage": limits.usage_status(tenant=tenant),
     })
+
+
+@login_required
+def api_key_list_view(request: HttpRequest) -> HttpResponse:
+    return render(request, "portal/api_keys/list.html", {"api_keys": api_key_list()})
+
+
+@never_cache
+@_editor_required
+def api_key_new(request: HttpRequest) -> HttpResponse:
+    form = ApiKeyForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        api_key, plain_key = api_key_create(name=form.cleaned_data["name"],
+                                            scope=form.cleaned_data["scope"],
+                                            created_by=request.user.email)
+        # Rendered, not redirected: the plain key is in this one response and nowhere else.
+        return render(request, "portal/api_keys/created.html",
+                      {"api_key": api_key, "plain_key": plain_key})
+    return render(request, "portal/api_keys/form.html", {"form": form})
+
+
+@_editor_required
+def api_key_revoke_view(request: HttpRequest, prefix: str) -> HttpResponse:
+    api_key = get_object_or_404(ApiKey, prefix=prefix)
+    if request.method == "POST" and not api_key.revoked:
+        api_key_revoke(api_key=api_key, by=request.user.email)
+        messages.success(request, f"API key {api_key.name} ({api_key.prefix}) was revoked.")
+        return redirect("api_key_list")
+    return render(request, "portal/api_keys/revoke.html", {"api_key": api_key})

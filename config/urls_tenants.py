@@ -34,4 +34,8 @@ urlpatterns = [
          name="connection_test"),
     path("connections/<int:pk>/authorize/", connection_views.connection_authorize,
          name="connection_authorize"),
+    path("api-keys/", account_views.api_key_list_view, name="api_key_list"),
+    path("api-keys/new/", account_views.api_key_new, name="api_key_new"),
+    path("api-keys/<slug:prefix>/revoke/", account_views.api_key_revoke_view,
+         name="api_key_revoke"),
 ]

@@ -45,6 +45,9 @@ SHARED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    # Only for its abstract key model and hashing (accounts.ApiKey, in tenant schemas); its
+    # own concrete APIKey table in the public schema stays unused.
+    "rest_framework_api_key",
     "import_export",
     "django_dramatiq",
 ]
@@ -69,8 +72,6 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Answers /healthz and /readyz before tenant resolution, so probes by IP address work.
     "config.health.HealthCheckMiddleware",
-    # Above tenant resolution and the webhook fast path, so every request is counted.
-    "config.metrics.RequestMetricsMiddleware",
     "tenants.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers webhook deliveries here: they need nothing of the browser middleware below.
@@ -125,6 +126,16 @@ REDIS_URL = env.str(
     default=BROKER_URL if broker_class_for(BROKER_URL).endswith("RedisBroker")
     else "redis://127.0.0.1:6379/0",
 )
+# The Django cache is Redis so that every web process sees the same API request counts; keys
+# are prefixed with the tenant's schema.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "cache",
+        "KEY_FUNCTION": "django_tenants.cache.make_key",
+    },
+}
 DRAMATIQ_BROKER = {
     "BROKER": broker_class_for(BROKER_URL),
     "OPTIONS": {"url": BROKER_URL},
@@ -172,11 +183,19 @@ STORAGES = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Clarity Connect <no-reply@localhost>")
 
+# Requests per API key (or portal user) on /api/v1/: "<n>/<s|min|hour|day>".
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/min")
 REST_FRAMEWORK = {
+    # API keys for machines (accounts.api_auth), the session for the portal's own pages.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.api_auth.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated",
+                                   "accounts.api_auth.ApiKeyScope"],
+    # One budget per API key or portal user, counted in the shared cache (Redis).
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.api_auth.ApiClientThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api_client": API_THROTTLE_RATE},
 }
 
 # --- External systems -----------------------------------------------------------------------
@@ -212,14 +231,9 @@ EVENT_SWEEP_SECONDS = env.int("EVENT_SWEEP_SECONDS", default=60)
 # Stored events wait at most this long to be enqueued, so that a burst of deliveries becomes a
 # few broker messages (integrations.services.outbox); 0 enqueues each delivery's at once.
 EVENTS_ENQUEUE_WINDOW_MS = env.int("EVENTS_ENQUEUE_WINDOW_MS", default=20)
-
-# --- Operator metrics (config/metrics.py) -------------------------------------------------------
-# Bearer token for GET /metrics on the public domain; empty: /metrics is refused (403).
-METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
-# Where each web process writes its request counts for a scrape to sum (prometheus_client's
-# multiprocess mode). config.wsgi exports it to the environment and clears it at server start.
-PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR",
-                                   default=str(BASE_DIR / "var" / "prometheus"))
+# Webhook deliveries accepted per connection and minute, so one flooding sender cannot starve
+# the other tenants' ingest; past it, 429 and nothing stored. 0: no limit (no Redis call).
+WEBHOOK_RATE_PER_MIN = env.int("WEBHOOK_RATE_PER_MIN", default=6000)
 
 # --- Scheduler ----------------------------------------------------------------------------------
 SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=2.0)

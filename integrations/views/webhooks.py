@@ -8,9 +8,13 @@ then nothing is stored or enqueued.
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 import time
 from dataclasses import dataclass
 
+import redis
+from django.conf import settings
 from django.db import connection as db
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver as signal_receiver
@@ -18,12 +22,15 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.redis import redis_client
 from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import connector_class
 from integrations.models import Connection
 from integrations.services.connections import connection_config
 from integrations.services.events import inbound_events_record
+
+logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1_000_000
 # Per process, the connection with its connector and secret is kept this long: deliveries
@@ -75,8 +82,40 @@ def _unknown(system: str, connection_id: int) -> JsonResponse:
                   f"There is no {system} connection {connection_id} here.")
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+def _error(status: int, code: str, message: str, **details: object) -> JsonResponse:
+    error: dict[str, object] = {"code": code, "message": message}
+    if details:
+        error["details"] = details
+    return JsonResponse({"error": error}, status=status)
+
+
+def _throttled(connection_id: int) -> JsonResponse | None:
+    """429 once a connection has had WEBHOOK_RATE_PER_MIN deliveries this minute, so one
+    flooding sender cannot take the ingest from every other connection. One pipelined
+    INCR+EXPIRE per delivery (a fixed window per connection, shared by all processes)."""
+    limit = settings.WEBHOOK_RATE_PER_MIN
+    if not limit:
+        return None
+    now = time.time()
+    window = int(now // 60)
+    key = f"webhook-rate:{db.schema_name}:{connection_id}:{window}"
+    try:
+        pipe = redis_client().pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        count, _ = pipe.execute()
+    except redis.RedisError:
+        # Accepting a delivery matters more than limiting it: without Redis, no limit.
+        logger.warning("Webhook rate limit skipped: Redis unavailable", exc_info=True)
+        return None
+    if count <= limit:
+        return None
+    retry_after = max(1, math.ceil((window + 1) * 60 - now))
+    response = _error(429, "throttled",
+                      f"More than {limit:,} deliveries this minute for this connection; "
+                      "send this one again later.", retry_after_s=retry_after)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 @csrf_exempt
@@ -93,6 +132,11 @@ def webhook_receive(request: HttpRequest, system: str, connection_id: int) -> Ht
                                              body=body, secret=receiver.secret):
         return _error(401, "invalid_secret",
                       "The delivery did not carry this connection's webhook secret.")
+    # Counted after the secret is checked: deliveries without it do not use up the budget of
+    # the connection's real sender.
+    throttled = _throttled(connection_id)
+    if throttled is not None:
+        return throttled
     try:
         events = type(receiver.connector).webhook_parse(headers=request.headers, body=body)
     except ConnectorError as exc:
