@@ -72,6 +72,8 @@ AUTH_USER_MODEL = "accounts.User"
 MIDDLEWARE = [
     # Answers /healthz and /readyz before tenant resolution, so probes by IP address work.
     "config.health.HealthCheckMiddleware",
+    # Above tenant resolution and the webhook fast path, so every request is counted.
+    "config.metrics.RequestMetricsMiddleware",
     "tenants.middleware.CachedTenantMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers webhook deliveries here: they need nothing of the browser middleware below.
@@ -234,6 +236,14 @@ EVENTS_ENQUEUE_WINDOW_MS = env.int("EVENTS_ENQUEUE_WINDOW_MS", default=20)
 # Webhook deliveries accepted per connection and minute, so one flooding sender cannot starve
 # the other tenants' ingest; past it, 429 and nothing stored. 0: no limit (no Redis call).
 WEBHOOK_RATE_PER_MIN = env.int("WEBHOOK_RATE_PER_MIN", default=6000)
+
+# --- Operator metrics (config/metrics.py) -------------------------------------------------------
+# Bearer token for GET /metrics on the public domain; empty: /metrics is refused (403).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Where each web process writes its request counts for a scrape to sum (prometheus_client's
+# multiprocess mode). config.wsgi exports it to the environment and clears it at server start.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR",
+                                   default=str(BASE_DIR / "var" / "prometheus"))
 
 # --- Scheduler ----------------------------------------------------------------------------------
 SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=2.0)
