@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 DEVSERVICES := $(BIN)/python -m scripts.devservices --
 
 
-.PHONY: install run test migrate bootstrap lint bench shell clean
+.PHONY: install run test api-fuzz migrate bootstrap lint bench shell clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 
 test: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+
+# The schemathesis run of `make test` with many more examples per API operation.
+api-fuzz: install
+	API_FUZZ_EXAMPLES=$${API_FUZZ_EXAMPLES:-300} DJANGO_SETTINGS_MODULE=config.settings.test \
+		$(DEVSERVICES) $(BIN)/pytest tests/integrations/api/test_schemathesis.py $(PYTEST_ARGS)
 
 migrate: install
 	$(DEVSERVICES) $(BIN)/python manage.py migrate_schemas

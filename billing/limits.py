@@ -96,6 +96,11 @@ def _plan(tenant: Tenant) -> Plan | None:
     return subscription.plan if subscription else None
 
 
+def tenant_plan(*, tenant: Tenant) -> Plan | None:
+    """The plan of the tenant's subscription, if it has one."""
+    return _plan(tenant)
+
+
 def can_add_pair(*, tenant: Tenant, production: bool, current_count: int) -> Decision:
     """Whether one more (production or sandbox) integration pair fits the plan."""
     standing = can_operate(tenant=tenant)

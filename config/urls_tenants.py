@@ -1,7 +1,7 @@
 """URLs of a tenant's portal (<slug>.BASE_DOMAIN)."""
 
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from accounts import views as account_views
 from integrations.views import connections as connection_views
@@ -11,6 +11,7 @@ from integrations.views.webhooks import webhook_receive
 urlpatterns = [
     path("api/v1/webhooks/<slug:system>/<int:connection_id>/", webhook_receive,
          name="webhook_receive"),
+    path("api/v1/", include("integrations.api.urls")),
     path("", account_views.home, name="home"),
     path(
         "login/",
@@ -39,3 +40,6 @@ urlpatterns = [
     path("api-keys/<slug:prefix>/revoke/", account_views.api_key_revoke_view,
          name="api_key_revoke"),
 ]
+
+handler404 = "integrations.api.errors.not_found"
+handler500 = "integrations.api.errors.server_error"

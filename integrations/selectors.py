@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
-from integrations.models import LookupEntry, LookupTable
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from integrations.models import (
+    Connection,
+    DeadLetter,
+    Flow,
+    InboundEvent,
+    LookupEntry,
+    LookupTable,
+    Transaction,
+)
 
 
 def lookup_tables_as_dict() -> dict[str, dict[str, str]]:
@@ -12,3 +26,55 @@ def lookup_tables_as_dict() -> dict[str, dict[str, str]]:
     for name, key, value in LookupEntry.objects.values_list("table__name", "key", "value"):
         tables[name][key] = value
     return dict(tables)
+
+
+ERROR_RATE_WINDOW = dt.timedelta(hours=24)
+BACKLOG_STATUSES = (InboundEvent.Status.PENDING, InboundEvent.Status.PROCESSING,
+                    InboundEvent.Status.RETRYING)
+
+
+@dataclass(frozen=True)
+class FlowHealth:
+    last_success_at: dt.datetime | None
+    attempts_24h: int
+    failures_24h: int
+    backlog: int
+    open_dead_letters: int
+
+    @property
+    def error_rate_24h(self) -> float | None:
+        return round(self.failures_24h / self.attempts_24h, 4) if self.attempts_24h else None
+
+
+def flows_health(*, flow_ids: list[int] | None = None, now: dt.datetime | None = None
+                 ) -> dict[int, FlowHealth]:
+    """Per flow: last success, attempts and failures in the last 24 h, events waiting, open
+    dead letters. Four grouped queries, whatever the number of flows."""
+    now = now or timezone.now()
+    flows = Flow.objects.all() if flow_ids is None else Flow.objects.filter(pk__in=flow_ids)
+    ids = list(flows.values_list("pk", flat=True))
+    last_success = dict(Transaction.objects.filter(
+        flow_id__in=ids, status=Transaction.Status.SUCCESS).values_list("flow_id")
+        .annotate(at=Max("started_at")))
+    recent = {flow_id: (total, failed) for flow_id, total, failed in Transaction.objects.filter(
+        flow_id__in=ids, started_at__gte=now - ERROR_RATE_WINDOW).values_list("flow_id")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(status__in=(
+            Transaction.Status.FAILED, Transaction.Status.RETRYING)))).values_list(
+            "flow_id", "total", "failed")}
+    backlog = dict(InboundEvent.objects.filter(flow_id__in=ids, status__in=BACKLOG_STATUSES)
+                   .values_list("flow_id").annotate(n=Count("pk")))
+    dead = dict(DeadLetter.objects.filter(flow_id__in=ids, resolution=DeadLetter.Resolution.OPEN)
+                .values_list("flow_id").annotate(n=Count("pk")))
+    return {flow_id: FlowHealth(last_success_at=last_success.get(flow_id),
+                                attempts_24h=recent.get(flow_id, (0, 0))[0],
+                                failures_24h=recent.get(flow_id, (0, 0))[1],
+                                backlog=backlog.get(flow_id, 0),
+                                open_dead_letters=dead.get(flow_id, 0))
+            for flow_id in ids}
+
+
+def circuit_state(connection: Connection, *, now: dt.datetime | None = None) -> str:
+    """``open`` while calls are held back, ``closed`` otherwise (a probe closes it)."""
+    now = now or timezone.now()
+    until = connection.circuit_open_until
+    return "open" if until and until > now else "closed"

@@ -1,0 +1,209 @@
+"""What the API shows of each resource. Read-only, except the inputs of actions; never a
+credential or webhook secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from integrations.models import Connection, DeadLetter, Flow, IntegrationPair, Transaction
+from integrations.redaction import redact
+from integrations.selectors import FlowHealth, circuit_state
+
+# Records are any JSON a system sent or we wrote (an object, and null when there was none).
+_NULLABLE_OBJECT = {"nullable": True, "description": "Any JSON value; secrets redacted."}
+
+
+class ConnectionSerializer(serializers.ModelSerializer):
+    system_name = serializers.CharField(source="get_system_display", read_only=True)
+    circuit = serializers.SerializerMethodField(help_text="open: calls are held back.")
+
+    class Meta:
+        model = Connection
+        fields = ["id", "name", "system", "system_name", "environment", "base_url", "account",
+                  "auth_type", "health", "last_checked_at", "last_success_at", "last_error",
+                  "circuit", "circuit_open_until", "consecutive_failures", "created_at",
+                  "updated_at"]
+        read_only_fields = fields
+
+    def get_circuit(self, connection: Connection) -> str:
+        return circuit_state(connection)
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
+    connection = ConnectionSerializer()
+
+
+class FlowSerializer(serializers.ModelSerializer):
+    mapping_version = serializers.SerializerMethodField()
+    backfill = serializers.SerializerMethodField(
+        help_text="The last backfill: since, started_at, recorded, done, statuses.")
+
+    class Meta:
+        model = Flow
+        fields = ["id", "pair", "key", "name", "entity", "source_system", "target_system",
+                  "trigger", "events", "poll_interval_s", "enabled", "mapping",
+                  "mapping_version", "conflict_rule", "last_polled_at", "backfill",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_mapping_version(self, flow: Flow) -> int | None:
+        version = flow.mapping.current_version
+        return version.number if version else None
+
+    @extend_schema_field(_NULLABLE_OBJECT)
+    def get_backfill(self, flow: Flow) -> dict[str, Any] | None:
+        from integrations.services.polling import backfill_progress
+
+        return backfill_progress(flow=flow)
+
+
+class PairSerializer(serializers.ModelSerializer):
+    flows = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = IntegrationPair
+        fields = ["id", "name", "template_key", "environment", "status", "brightpearl",
+                  "partner", "flows", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class TransactionSerializer(serializers.ModelSerializer):
+    pair = serializers.IntegerField(source="flow.pair_id", read_only=True)
+    entity = serializers.CharField(source="flow.entity", read_only=True)
+    external_id = serializers.CharField(source="event.external_id", read_only=True,
+                                        default=None)
+
+    class Meta:
+        model = Transaction
+        fields = ["id", "flow", "pair", "entity", "event", "external_id", "source_id",
+                  "target_id", "status", "action", "attempt", "error_class", "message",
+                  "started_at", "duration_ms"]
+        read_only_fields = fields
+
+
+class TransactionDetailSerializer(TransactionSerializer):
+    source_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+    target_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+
+    class Meta(TransactionSerializer.Meta):
+        fields = [*TransactionSerializer.Meta.fields, "source_record", "target_record"]
+        read_only_fields = fields
+
+    @extend_schema_field(_NULLABLE_OBJECT)
+    def get_source_record(self, row: Transaction) -> Any:
+        return redact(row.source_record)
+
+    @extend_schema_field(_NULLABLE_OBJECT)
+    def get_target_record(self, row: Transaction) -> Any:
+        return redact(row.target_record)
+
+
+class DeadLetterSerializer(serializers.ModelSerializer):
+    pair = serializers.IntegerField(source="flow.pair_id", read_only=True)
+    external_id = serializers.CharField(source="event.external_id", read_only=True)
+    event_type = serializers.CharField(source="event.event_type", read_only=True)
+
+    class Meta:
+        model = DeadLetter
+        fields = ["id", "flow", "pair", "event", "event_type", "external_id", "error_class",
+                  "reason", "attempts", "resolution", "created_at", "resolved_at",
+                  "resolved_by"]
+        read_only_fields = fields
+
+
+class DeadLetterDetailSerializer(DeadLetterSerializer):
+    problems = serializers.JSONField(read_only=True)
+    source_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+    mapped_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+
+    class Meta(DeadLetterSerializer.Meta):
+        fields = [*DeadLetterSerializer.Meta.fields, "problems", "source_record",
+                  "mapped_record"]
+        read_only_fields = fields
+
+    @extend_schema_field(_NULLABLE_OBJECT)
+    def get_source_record(self, letter: DeadLetter) -> Any:
+        return redact(letter.source_record)
+
+    @extend_schema_field(_NULLABLE_OBJECT)
+    def get_mapped_record(self, letter: DeadLetter) -> Any:
+        return redact(letter.mapped_record)
+
+
+class BackfillSerializer(serializers.Serializer):
+    since = serializers.DateField(help_text="Sync every source record changed since this day "
+                                            "(YYYY-MM-DD, UTC).")
+
+
+class DeadLetterMatchSerializer(serializers.Serializer):
+    """The body of a bulk replay or discard: the list's filters; none matches every one."""
+
+    flow = serializers.IntegerField(required=False, help_text="The flow's id.")
+    pair = serializers.IntegerField(required=False, help_text="The pair's id.")
+    resolution = serializers.ChoiceField(choices=DeadLetter.Resolution.choices, required=False)
+    error_class = serializers.CharField(required=False)
+    external_id = serializers.CharField(required=False, help_text="The source record's id.")
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)
+
+
+class CountSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="How many dead letters this changed.")
+
+
+class ActionSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class FlowHealthSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    key = serializers.CharField()
+    name = serializers.CharField()
+    enabled = serializers.BooleanField()
+    last_success_at = serializers.DateTimeField(allow_null=True)
+    error_rate_24h = serializers.FloatField(allow_null=True, help_text=(
+        "Failed or retried attempts over all attempts in the last 24 h; null without any."))
+    attempts_24h = serializers.IntegerField()
+    backlog = serializers.IntegerField(help_text="Events waiting, being processed or retrying.")
+    open_dead_letters = serializers.IntegerField()
+
+
+class PairHealthSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    environment = serializers.CharField()
+    circuits = serializers.DictField(child=serializers.CharField(),
+                                     help_text="Per system of the pair: open or closed.")
+    flows = FlowHealthSerializer(many=True)
+
+
+class UsageSerializer(serializers.Serializer):
+    plan = serializers.CharField(allow_null=True)
+    period_start = serializers.DateField()
+    transactions_used = serializers.IntegerField()
+    transactions_allowance = serializers.IntegerField(allow_null=True,
+                                                      help_text="null: unlimited.")
+    level = serializers.ChoiceField(choices=["ok", "warning", "over"], help_text=(
+        "warning from 80 %; over past 100 %: syncs go on (fair use), Clarity gets in touch."))
+    production_pairs = serializers.IntegerField()
+    production_pairs_allowed = serializers.IntegerField(allow_null=True)
+
+
+class StatusSerializer(serializers.Serializer):
+    tenant = serializers.CharField()
+    status = serializers.CharField()
+    usage = UsageSerializer()
+    pairs = PairHealthSerializer(many=True)
+
+
+def flow_health_row(flow: Flow, health: FlowHealth) -> dict[str, Any]:
+    return {"id": flow.pk, "key": flow.key, "name": flow.name, "enabled": flow.enabled,
+            "last_success_at": health.last_success_at, "error_rate_24h": health.error_rate_24h,
+            "attempts_24h": health.attempts_24h, "backlog": health.backlog,
+            "open_dead_letters": health.open_dead_letters}

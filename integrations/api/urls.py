@@ -1,0 +1,26 @@
+"""``/api/v1/``: the resources, the OpenAPI schema and its docs pages (served offline)."""
+
+from __future__ import annotations
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from integrations.api import schema, views  # noqa: F401  (schema: registers the auth scheme)
+
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("pairs", views.PairViewSet, basename="api-pair")
+router.register("flows", views.FlowViewSet, basename="api-flow")
+router.register("transactions", views.TransactionViewSet, basename="api-transaction")
+router.register("dead-letters", views.DeadLetterViewSet, basename="api-dead-letter")
+router.register("connections", views.ConnectionViewSet, basename="api-connection")
+
+urlpatterns = [
+    path("status/", views.StatusView.as_view(), name="api-status"),
+    path("usage/", views.UsageView.as_view(), name="api-usage"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    path("", include(router.urls)),
+]

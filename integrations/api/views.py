@@ -1,0 +1,282 @@
+"""The API's views: thin, over the same services the portal and admin use, so plan limits
+and every rule apply alike."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import connection as db
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import permissions, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing.limits import can_view_logs_since, ensure, tenant_plan, usage_status
+from billing.services import month_start
+from integrations.api import filters, serializers
+from integrations.models import Connection, DeadLetter, Flow, IntegrationPair, Transaction
+from integrations.selectors import circuit_state, flows_health
+from integrations.services.connections import connection_test
+from integrations.services.dead_letters import dead_letters_discard, dead_letters_replay
+from integrations.services.pairs import flow_run_now, pair_set_status
+from integrations.services.polling import flow_backfill
+
+
+class CanChange(permissions.BasePermission):
+    """Portal viewers read; owners and admins (and read-write API keys) change things."""
+
+    message = "Your role can read but not change this account; ask an owner or admin."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in permissions.SAFE_METHODS or request.auth is not None:
+            return True  # an API key's own scope decides (accounts.api_auth)
+        return bool(getattr(request.user, "can_edit", False))
+
+
+def _actor(request: Request) -> str:
+    key = request.auth
+    if key is not None and hasattr(key, "prefix"):
+        return f"api key {key.prefix}"
+    return getattr(request.user, "email", "") or "api"
+
+
+class _Base(viewsets.ReadOnlyModelViewSet):
+    filter_backends = [DjangoFilterBackend]
+
+    def get_permissions(self) -> list[permissions.BasePermission]:
+        return [*super().get_permissions(), CanChange()]
+
+
+@extend_schema(tags=["pairs"])
+class PairViewSet(_Base):
+    """Integration pairs: a Brightpearl connection and a partner system's."""
+
+    queryset = IntegrationPair.objects.prefetch_related("flows")
+    serializer_class = serializers.PairSerializer
+    filterset_class = filters.PairFilter
+
+    def _set(self, request: Request, status: str) -> Response:
+        pair = pair_set_status(pair=self.get_object(), status=status)
+        return Response(serializers.PairSerializer(pair).data)
+
+    @extend_schema(request=None, responses=serializers.PairSerializer,
+                   summary="Pause a pair: events are still received, processing waits.")
+    @action(detail=True, methods=["post"])
+    def pause(self, request: Request, pk: str | None = None) -> Response:
+        return self._set(request, IntegrationPair.Status.PAUSED)
+
+    @extend_schema(request=None, responses=serializers.PairSerializer,
+                   summary="Resume a pair: held events are processed.")
+    @action(detail=True, methods=["post"])
+    def resume(self, request: Request, pk: str | None = None) -> Response:
+        return self._set(request, IntegrationPair.Status.ACTIVE)
+
+
+@extend_schema(tags=["flows"])
+class FlowViewSet(_Base):
+    """Flows: one entity in one direction of a pair."""
+
+    queryset = Flow.objects.select_related("mapping__current_version")
+    serializer_class = serializers.FlowSerializer
+    filterset_class = filters.FlowFilter
+
+    @extend_schema(request=None, responses={202: serializers.ActionSerializer},
+                   summary="Poll the flow's source now (polled and scheduled flows).")
+    @action(detail=True, methods=["post"])
+    def run(self, request: Request, pk: str | None = None) -> Response:
+        flow = self.get_object()
+        flow_run_now(flow=flow)
+        return Response({"detail": f"{flow.name}: checking for changes now."}, status=202)
+
+    @extend_schema(request=serializers.BackfillSerializer,
+                   responses={202: serializers.FlowSerializer},
+                   summary="Sync everything changed since a date; progress is in `backfill`.",
+                   examples=[OpenApiExample("From 1 November", value={"since": "2026-11-01"},
+                                            request_only=True)])
+    @action(detail=True, methods=["post"])
+    def backfill(self, request: Request, pk: str | None = None) -> Response:
+        flow = self.get_object()
+        form = serializers.BackfillSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        since = dt.datetime.combine(form.validated_data["since"], dt.time(), tzinfo=dt.UTC)
+        if since > timezone.now():
+            raise ValidationError({"since": ["The date is in the future."]})
+        flow_backfill(flow=flow, since=since)
+        flow.refresh_from_db()
+        return Response(serializers.FlowSerializer(flow).data, status=202)
+
+
+@extend_schema(tags=["transactions"])
+class TransactionViewSet(_Base):
+    """The transaction log: one row per attempt to sync a record."""
+
+    queryset = Transaction.objects.select_related("flow", "event")
+    serializer_class = serializers.TransactionSerializer
+    filterset_class = filters.TransactionFilter
+
+    def get_serializer_class(self) -> type:
+        if self.action == "retrieve":
+            return serializers.TransactionDetailSerializer
+        return serializers.TransactionSerializer
+
+    def filter_queryset(self, queryset: QuerySet[Transaction]) -> QuerySet[Transaction]:
+        since = self.request.query_params.get("started_after")
+        if since:
+            try:
+                moment = dt.datetime.fromisoformat(since)
+            except ValueError:
+                moment = None
+            if moment is not None:
+                if moment.tzinfo is None:
+                    moment = moment.replace(tzinfo=dt.UTC)
+                ensure(can_view_logs_since(tenant=db.tenant, since=moment))
+        return super().filter_queryset(queryset)
+
+
+_DEAD_LETTER_FILTER_EXAMPLE = OpenApiExample(
+    "Every open dead letter of flow 3 about a missing SKU",
+    value={"flow": 3, "error_class": "MissingReference"}, request_only=True)
+
+
+@extend_schema(tags=["dead letters"])
+class DeadLetterViewSet(_Base):
+    """Events whose error is permanent or whose retries ran out."""
+
+    queryset = DeadLetter.objects.select_related("flow", "event")
+    filterset_class = filters.DeadLetterFilter
+
+    def get_serializer_class(self) -> type:
+        if self.action == "retrieve":
+            return serializers.DeadLetterDetailSerializer
+        return serializers.DeadLetterSerializer
+
+    def _matching(self, request: Request) -> QuerySet[DeadLetter]:
+        data = request.data if hasattr(request.data, "keys") else None
+        if data is None:
+            raise ValidationError({"non_field_errors": ["The body must be a JSON object of "
+                                                        "filters."]})
+        unknown = set(data) - set(serializers.DeadLetterMatchSerializer().fields)
+        if unknown:
+            raise ValidationError({name: ["Not a filter of dead letters."]
+                                   for name in sorted(unknown)})
+        found = filters.DeadLetterFilter(data=data, queryset=DeadLetter.objects.all())
+        if not found.is_valid():
+            raise ValidationError(found.errors)
+        return found.qs
+
+    @extend_schema(request=None, responses=serializers.CountSerializer,
+                   summary="Replay one dead letter with the flow's current mapping.")
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        letter = self.get_object()
+        count = dead_letters_replay(letters=DeadLetter.objects.filter(pk=letter.pk),
+                                    by=_actor(request))
+        return Response({"count": count})
+
+    @extend_schema(request=None, responses=serializers.CountSerializer,
+                   summary="Discard one dead letter (it is kept, marked discarded).")
+    @action(detail=True, methods=["post"])
+    def discard(self, request: Request, pk: str | None = None) -> Response:
+        letter = self.get_object()
+        count = dead_letters_discard(letters=[letter], by=_actor(request))
+        return Response({"count": count})
+
+    @extend_schema(request=serializers.DeadLetterMatchSerializer,
+                   responses=serializers.CountSerializer, examples=[_DEAD_LETTER_FILTER_EXAMPLE],
+                   operation_id="dead_letters_replay_matching",
+                   summary="Replay every open dead letter matching the filter in the body "
+                           "(the list's filters; an empty body replays all). Idempotent.")
+    @action(detail=False, methods=["post"], url_path="replay")
+    def replay_matching(self, request: Request) -> Response:
+        return Response({"count": dead_letters_replay(letters=self._matching(request),
+                                                      by=_actor(request))})
+
+    @extend_schema(request=serializers.DeadLetterMatchSerializer,
+                   responses=serializers.CountSerializer, examples=[_DEAD_LETTER_FILTER_EXAMPLE],
+                   operation_id="dead_letters_discard_matching",
+                   summary="Discard every open dead letter matching the filter in the body.")
+    @action(detail=False, methods=["post"], url_path="discard")
+    def discard_matching(self, request: Request) -> Response:
+        return Response({"count": dead_letters_discard(letters=self._matching(request),
+                                                       by=_actor(request))})
+
+
+@extend_schema(tags=["connections"])
+class ConnectionViewSet(_Base):
+    """Connections to external systems. Credentials and webhook secrets are never shown."""
+
+    queryset = Connection.objects.all()
+    serializer_class = serializers.ConnectionSerializer
+    filterset_class = filters.ConnectionFilter
+
+    @extend_schema(responses=serializers.ConnectionSerializer,
+                   summary="Health as last checked, and the circuit state.")
+    @action(detail=True, methods=["get"])
+    def health(self, request: Request, pk: str | None = None) -> Response:
+        return Response(serializers.ConnectionSerializer(self.get_object()).data)
+
+    @extend_schema(request=None, responses=serializers.ConnectionTestSerializer,
+                   summary="Make one cheap authenticated call now and record the outcome.")
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, pk: str | None = None) -> Response:
+        connection = self.get_object()
+        result = connection_test(connection=connection)
+        return Response({"ok": result.ok, "message": result.message,
+                         "connection": serializers.ConnectionSerializer(connection).data})
+
+
+def _usage() -> dict[str, Any]:
+    tenant = db.tenant
+    usage = usage_status(tenant=tenant)
+    plan = tenant_plan(tenant=tenant)
+    return {"plan": plan.name if plan else None, "period_start": month_start(timezone.now()),
+            "transactions_used": usage.used, "transactions_allowance": usage.allowance,
+            "level": usage.level,
+            "production_pairs": IntegrationPair.objects.filter(
+                environment=Connection.Environment.PRODUCTION).count(),
+            "production_pairs_allowed": plan.production_pair_limit if plan else None}
+
+
+@extend_schema(tags=["account"])
+class UsageView(APIView):
+    """This month's usage against the plan."""
+
+    @extend_schema(responses=serializers.UsageSerializer)
+    def get(self, request: Request) -> Response:
+        return Response(serializers.UsageSerializer(_usage()).data)
+
+
+@extend_schema(tags=["account"])
+class StatusView(APIView):
+    """Per pair and flow: last success, error rate, backlog, open dead letters, circuits."""
+
+    @extend_schema(responses=serializers.StatusSerializer)
+    def get(self, request: Request) -> Response:
+        now = timezone.now()
+        pairs = list(IntegrationPair.objects.select_related("brightpearl", "partner")
+                     .prefetch_related("flows").order_by("pk"))
+        health = flows_health(now=now)
+        rows = []
+        for pair in pairs:
+            rows.append({
+                "id": pair.pk, "name": pair.name, "status": pair.status,
+                "environment": pair.environment,
+                "circuits": {c.system: circuit_state(c, now=now)
+                             for c in (pair.brightpearl, pair.partner)},
+                "flows": [serializers.flow_health_row(flow, health[flow.pk])
+                          for flow in sorted(pair.flows.all(), key=lambda f: f.pk)
+                          if flow.pk in health],
+            })
+        tenant = db.tenant
+        return Response(serializers.StatusSerializer({
+            "tenant": tenant.slug, "status": tenant.status, "usage": _usage(), "pairs": rows,
+        }).data)
+
+
