@@ -225,6 +225,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "integrations.api.schema.webhook_paths_append"],
     "ENUM_NAME_OVERRIDES": {
         "SystemEnum": "integrations.models.Connection.System",
         "PairStatusEnum": "integrations.models.IntegrationPair.Status",

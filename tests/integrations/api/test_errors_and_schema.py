@@ -69,3 +69,11 @@ def test_the_docs_page_loads_its_assets_from_us_not_a_cdn(tenant_a):
 
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower()
+
+
+def test_the_schema_documents_the_webhook_endpoint_and_its_errors(tenant_a):
+    schema = APIClient(HTTP_HOST=ALPHA).get("/api/v1/schema/?format=json").json()
+
+    webhook = schema["paths"]["/api/v1/webhooks/{system}/{connection_id}/"]["post"]
+    assert {"202", "401", "404", "413", "429"} <= set(webhook["responses"])
+    assert webhook["security"] == []
