@@ -270,7 +270,7 @@ EVENT_SWEEP_SECONDS = env.int("EVENT_SWEEP_SECONDS", default=60)
 EVENTS_ENQUEUE_WINDOW_MS = env.int("EVENTS_ENQUEUE_WINDOW_MS", default=20)
 # Webhook deliveries accepted per connection and minute, so one flooding sender cannot starve
 # the other tenants' ingest; past it, 429 and nothing stored. 0: no limit (no Redis call).
-WEBHOOK_RATE_PER_MIN = env.int("WEBHOOK_RATE_PER_MIN", default=6000)
+WEBHOOK_RATE_PER_MIN = env.int("WEBHOOK_RATE_PER_MIN", default=60_000)
 
 # --- Operator metrics (config/metrics.py) -------------------------------------------------------
 # Bearer token for GET /metrics on the public domain; empty: /metrics is refused (403).
