@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiExample, extend_schema
-from rest_framework import permissions, viewsets
+from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -29,17 +29,6 @@ from integrations.services.pairs import flow_run_now, pair_set_status
 from integrations.services.polling import flow_backfill
 
 
-class CanChange(permissions.BasePermission):
-    """Portal viewers read; owners and admins (and read-write API keys) change things."""
-
-    message = "Your role can read but not change this account; ask an owner or admin."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in permissions.SAFE_METHODS or request.auth is not None:
-            return True  # an API key's own scope decides (accounts.api_auth)
-        return bool(getattr(request.user, "can_edit", False))
-
-
 def _actor(request: Request) -> str:
     key = request.auth
     if key is not None and hasattr(key, "prefix"):
@@ -48,10 +37,9 @@ def _actor(request: Request) -> str:
 
 
 class _Base(viewsets.ReadOnlyModelViewSet):
+    # Who may change what (read keys and portal viewers only read) is the default permission
+    # classes' business: accounts.api_auth.ApiKeyScope.
     filter_backends = [DjangoFilterBackend]
-
-    def get_permissions(self) -> list[permissions.BasePermission]:
-        return [*super().get_permissions(), CanChange()]
 
 
 @extend_schema(tags=["pairs"])

@@ -215,3 +215,32 @@ def test_the_transaction_time_filter_takes_iso_datetimes(order_flow, admin):
     shown = api_client(admin).get("/api/v1/transactions/", {"started_after": since}).json()
 
     assert [t["source_id"] for t in shown["results"]] == ["41"]
+
+
+def test_a_read_key_reads_the_status_but_cannot_pause_a_pair(pair):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+
+    _, key = api_key_create(name="dashboard", scope="read", created_by="ops@example.com")
+    client = APIClient(HTTP_HOST="alpha.localhost", HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    assert client.get("/api/v1/status/").status_code == 200
+    refused = client.post(f"/api/v1/pairs/{pair.pk}/pause/")
+    assert refused.status_code == 403
+    assert refused.json()["error"]["message"].startswith("This API key is read-only")
+    assert IntegrationPair.objects.get(pk=pair.pk).status == "active"
+
+
+def test_a_key_of_one_tenant_is_refused_on_another_tenants_domain(pair, tenant_b):
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_key_create
+
+    _, key = api_key_create(name="alpha key", scope="read_write", created_by="a@example.com")
+    answer = APIClient(HTTP_HOST=BETA, HTTP_AUTHORIZATION=f"Bearer {key}").get(
+        "/api/v1/status/")
+
+    assert answer.status_code == 401
+    assert answer.json()["error"] == {"code": "authentication_failed",
+                                      "message": "Unknown API key."}
