@@ -244,3 +244,32 @@ def test_a_key_of_one_tenant_is_refused_on_another_tenants_domain(pair, tenant_b
     assert answer.status_code == 401
     assert answer.json()["error"] == {"code": "authentication_failed",
                                       "message": "Unknown API key."}
+
+
+def test_a_connections_health_shows_its_circuit(pair, admin):
+    from django.utils import timezone
+
+    partner = pair.partner
+    partner.circuit_open_until = timezone.now() + dt.timedelta(minutes=5)
+    partner.save(update_fields=["circuit_open_until"])
+
+    body = api_client(admin).get(f"/api/v1/connections/{partner.pk}/health/").json()
+
+    assert body["circuit"] == "open"
+    assert body["system"] == "bigcommerce"
+
+
+def test_flows_are_filtered_by_pair_and_entity(pair, admin):
+    shown = api_client(admin).get("/api/v1/flows/", {"pair": pair.pk,
+                                                     "entity": "sales_order"}).json()
+
+    assert shown["results"]
+    assert {(f["pair"], f["entity"]) for f in shown["results"]} == {(pair.pk, "sales_order")}
+
+
+def test_pairs_are_listed_with_their_flows(pair, admin):
+    (shown,) = [p for p in api_client(admin).get("/api/v1/pairs/?status=active").json()["results"]
+                if p["id"] == pair.pk]
+
+    assert shown["template_key"] == "brightpearl-bigcommerce"
+    assert sorted(shown["flows"]) == sorted(pair.flows.values_list("pk", flat=True))
