@@ -14,6 +14,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -39,7 +40,11 @@ def _actor(request: Request) -> str:
 class _Base(viewsets.ReadOnlyModelViewSet):
     # Who may change what (read keys and portal viewers only read) is the default permission
     # classes' business: accounts.api_auth.ApiKeyScope.
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [DjangoFilterBackend, OrderingFilter]
+    # `?ordering=<field>` or `-<field>`; the cursor pages in that order (ties by position).
+    # Only fields that are never null: a cursor cannot stand on a null.
+    ordering_fields = ["id"]
+    ordering = ["-id"]
 
 
 @extend_schema(tags=["pairs"])
@@ -49,6 +54,7 @@ class PairViewSet(_Base):
     queryset = IntegrationPair.objects.prefetch_related("flows")
     serializer_class = serializers.PairSerializer
     filterset_class = filters.PairFilter
+    ordering_fields = ["id", "name", "created_at"]
 
     def _set(self, request: Request, status: str) -> Response:
         pair = pair_set_status(pair=self.get_object(), status=status)
@@ -74,6 +80,7 @@ class FlowViewSet(_Base):
     queryset = Flow.objects.select_related("mapping__current_version")
     serializer_class = serializers.FlowSerializer
     filterset_class = filters.FlowFilter
+    ordering_fields = ["id", "name", "entity"]
 
     @extend_schema(request=None, responses={202: serializers.ActionSerializer},
                    summary="Poll the flow's source now (polled and scheduled flows).")
@@ -108,6 +115,7 @@ class TransactionViewSet(_Base):
     queryset = Transaction.objects.select_related("flow", "event")
     serializer_class = serializers.TransactionSerializer
     filterset_class = filters.TransactionFilter
+    ordering_fields = ["id", "started_at", "duration_ms"]
 
     def get_serializer_class(self) -> type:
         if self.action == "retrieve":
@@ -139,6 +147,7 @@ class DeadLetterViewSet(_Base):
 
     queryset = DeadLetter.objects.select_related("flow", "event")
     filterset_class = filters.DeadLetterFilter
+    ordering_fields = ["id", "created_at", "attempts"]
 
     def get_serializer_class(self) -> type:
         if self.action == "retrieve":
@@ -203,6 +212,7 @@ class ConnectionViewSet(_Base):
     queryset = Connection.objects.all()
     serializer_class = serializers.ConnectionSerializer
     filterset_class = filters.ConnectionFilter
+    ordering_fields = ["id", "name", "system"]
 
     @extend_schema(responses=serializers.ConnectionSerializer,
                    summary="Health as last checked, and the circuit state.")

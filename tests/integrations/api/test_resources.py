@@ -273,3 +273,12 @@ def test_pairs_are_listed_with_their_flows(pair, admin):
 
     assert shown["template_key"] == "brightpearl-bigcommerce"
     assert sorted(shown["flows"]) == sorted(pair.flows.values_list("pk", flat=True))
+
+
+def test_transactions_can_be_ordered_oldest_first(order_flow, admin):
+    transaction_make(order_flow, "50", ago=dt.timedelta(minutes=1))
+    transaction_make(order_flow, "51", ago=dt.timedelta(minutes=30))
+
+    shown = api_client(admin).get("/api/v1/transactions/?ordering=started_at").json()
+
+    assert [t["source_id"] for t in shown["results"]] == ["51", "50"]
