@@ -255,7 +255,22 @@ class UsageView(APIView):
 class StatusView(APIView):
     """Per pair and flow: last success, error rate, backlog, open dead letters, circuits."""
 
-    @extend_schema(responses=serializers.StatusSerializer)
+    @extend_schema(responses=serializers.StatusSerializer, examples=[OpenApiExample(
+        "One shop, its order flow behind by three events",
+        response_only=True, value={
+            "tenant": "acme", "status": "active",
+            "usage": {"plan": "Connect", "period_start": "2026-12-01",
+                      "transactions_used": 8120, "transactions_allowance": 10000,
+                      "level": "warning", "production_pairs": 1,
+                      "production_pairs_allowed": 1},
+            "pairs": [{"id": 1, "name": "Web shop", "status": "active",
+                       "environment": "production",
+                       "circuits": {"brightpearl": "closed", "bigcommerce": "closed"},
+                       "flows": [{"id": 3, "key": "sales-order-bc-to-bp",
+                                  "name": "Orders: BigCommerce → Brightpearl", "enabled": True,
+                                  "last_success_at": "2026-12-03T10:15:02Z",
+                                  "error_rate_24h": 0.012, "attempts_24h": 412, "backlog": 3,
+                                  "open_dead_letters": 2}]}]})])
     def get(self, request: Request) -> Response:
         now = timezone.now()
         pairs = list(IntegrationPair.objects.select_related("brightpearl", "partner")
