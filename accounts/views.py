@@ -1,31 +1,17 @@
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 
+from accounts.decorators import editor_required
 from accounts.forms import ApiKeyForm
 from accounts.models import ApiKey
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke
 from billing import limits
-
-
-def _editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    # As for connections: owners and admins change things, viewers only look.
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.can_edit:
-            raise PermissionDenied("Viewers cannot create or revoke API keys.")
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 @login_required
@@ -45,7 +31,7 @@ def api_key_list_view(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@_editor_required
+@editor_required
 def api_key_new(request: HttpRequest) -> HttpResponse:
     form = ApiKeyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -58,7 +44,7 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/api_keys/form.html", {"form": form})
 
 
-@_editor_required
+@editor_required
 def api_key_revoke_view(request: HttpRequest, prefix: str) -> HttpResponse:
     api_key = get_object_or_404(ApiKey, prefix=prefix)
     if request.method == "POST" and not api_key.revoked:

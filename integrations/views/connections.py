@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
+from accounts.decorators import editor_required
 from integrations.catalog import SYSTEMS
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.infor_ionapi import parse_ionapi
@@ -38,16 +36,6 @@ from tenants.models import Tenant
 
 OAUTH_STATE_SALT = "clarity.oauth.state"
 OAUTH_STATE_MAX_AGE_S = 600
-
-
-def editor_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.can_edit:
-            raise PermissionDenied("Viewers cannot change connections.")
-        return view(request, *args, **kwargs)
-
-    return login_required(wrapper)
 
 
 @login_required

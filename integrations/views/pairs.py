@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from accounts.decorators import editor_required
 from billing.limits import LimitExceeded
 from integrations.models import Connection, DeadLetter, Flow, IntegrationPair
 from integrations.pair_templates import template_list
@@ -23,7 +24,6 @@ from integrations.services.pairs import (
     pair_webhooks_register,
 )
 from integrations.services.polling import backfill_progress, flow_backfill
-from integrations.views.connections import editor_required
 
 
 class PairForm(forms.Form):
