@@ -1,5 +1,7 @@
+from typing import Any
+
 import rest_framework_api_key.admin  # noqa: F401  (registers the model unregistered below)
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
@@ -7,7 +9,7 @@ from django.http import HttpRequest
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
 from accounts.models import ApiKey, User
-from accounts.services import api_key_revoke
+from accounts.services import api_key_create, api_key_revoke
 from config.tenant_admin import TenantModelAdmin, tenant_data_site
 
 # The library registers its own concrete key model, whose public-schema table is never used
@@ -61,9 +63,30 @@ class ApiKeyAdmin(TenantModelAdmin):
                        "revoked_at", "revoked_by", "hashed_key")
     actions = ["revoke_keys"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        # A key's plain text is shown once, to whoever creates it: the customer, in the portal.
-        return False
+    add_fields = ("name", "scope", "expiry_date")
+
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
+        return self.fields if obj is not None else self.add_fields
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None
+                            ) -> tuple[str, ...]:
+        return self.readonly_fields if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        # Made through the service, which returns the plain key once: staff see it in this
+        # one message (to hand to the customer) and nobody can see it again.
+        api_key, plain_key = api_key_create(name=obj.name, scope=obj.scope,
+                                            created_by=request.user.email)
+        if obj.expiry_date:
+            api_key.expiry_date = obj.expiry_date
+            api_key.save(update_fields=["expiry_date"])
+        obj.pk, obj.prefix = api_key.pk, api_key.prefix
+        self.message_user(request, f"API key {api_key.name!r}: {plain_key} — copy it now; it "
+                                   "is stored hashed and will not be shown again.",
+                          level=messages.WARNING)
 
     @admin.action(description="Revoke selected API keys")
     def revoke_keys(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:

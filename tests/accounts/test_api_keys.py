@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -214,6 +215,23 @@ def test_staff_revoke_a_tenants_key_from_its_data_admin(staff_client, tenant_a):
     with inside(tenant_a):
         assert ApiKey.objects.get(pk=api_key.pk).revoked_by == "root@clarity.example.com"
 
+
+
+def test_staff_create_a_key_in_the_data_admin_and_see_it_once(staff_client, tenant_a):
+    db.set_schema_to_public()
+    answer = staff_client.post("/admin/tenant/alpha/accounts/apikey/add/",
+                               {"name": "ERP bridge", "scope": "read"}, follow=True)
+
+    page = answer.content.decode()
+    shown = re.search(r"(cc_[A-Za-z0-9]+\.[A-Za-z0-9]+)", page)
+    assert shown, page[:2000]
+    with inside(tenant_a):
+        api_key = ApiKey.objects.get(name="ERP bridge")
+        assert api_key.created_by == "root@clarity.example.com"
+        assert api_key.scope == "read"
+        assert shown.group(1) not in api_key.hashed_key
+    again = staff_client.get(f"/admin/tenant/alpha/accounts/apikey/{api_key.pk}/change/")
+    assert shown.group(1) not in again.content.decode()
 
 def _deliver(pair: dict, order_id: int):
     connection = pair["pair"].partner
