@@ -289,6 +289,25 @@ async def deliveries(request: Request) -> JSONResponse:
 
 
 @_handle
+async def deliveries_hold(request: Request) -> JSONResponse:
+    """``PUT {"held": true}``: the account's webhook deliveries queue up unsent;
+    ``{"held": false}`` sends them all (in order, each with its usual retries)."""
+    ctx = _ctx(request)
+    account = request.path_params["account"]
+    body = await _body(request)
+    if not isinstance(body.get("held"), bool):
+        raise ValueError('send {"held": true} or {"held": false}')
+    dispatcher = _sandbox(request).dispatcher
+    released = 0
+    if body["held"]:
+        dispatcher.hold(ctx.name, account)
+    else:
+        released = dispatcher.release(ctx.name, account)
+    return JSONResponse({"system": ctx.name, "account": account,
+                         "held": dispatcher.held(ctx.name, account), "released": released})
+
+
+@_handle
 async def tokens_expire(request: Request) -> JSONResponse:
     body = await _body(request)
     ctx, account = _target(request, body)
@@ -330,6 +349,7 @@ routes = [
     Route("/{system}/{account}", account_detail, methods=["GET"]),
     Route("/{system}/{account}/seed", seed, methods=["POST"]),
     Route("/{system}/{account}/webhook-deliveries", deliveries, methods=["GET"]),
+    Route("/{system}/{account}/webhook-deliveries/hold", deliveries_hold, methods=["PUT"]),
     Route("/{system}/{account}/{entity}", records_list, methods=["GET"]),
     Route("/{system}/{account}/{entity}/{id}", record_get, methods=["GET"]),
 ]

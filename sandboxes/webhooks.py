@@ -85,6 +85,28 @@ class WebhookDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self.log: dict[tuple[str, str], list[Delivery]] = {}
+        # Accounts whose deliveries wait (queued, in order) until released: a test or benchmark
+        # can make a backlog, as a receiver that was down finds when it comes back.
+        self._gates: dict[tuple[str, str], asyncio.Event] = {}
+
+    def hold(self, system: str, account: str) -> None:
+        gate = self._gates.get((system, account))
+        if gate is None or gate.is_set():
+            self._gates[system, account] = asyncio.Event()
+
+    def release(self, system: str, account: str) -> int:
+        """Let held deliveries go; returns how many were waiting."""
+        gate = self._gates.pop((system, account), None)
+        if gate is None:
+            return 0
+        waiting = sum(1 for d in self.log.get((system, account), [])
+                      if d.status == "pending" and not d.attempts)
+        gate.set()
+        return waiting
+
+    def held(self, system: str, account: str) -> bool:
+        gate = self._gates.get((system, account))
+        return gate is not None and not gate.is_set()
 
     async def start(self) -> None:
         if self._client is None:
@@ -160,6 +182,9 @@ class WebhookDispatcher:
     ) -> None:
         await self.start()
         assert self._client is not None
+        gate = self._gates.get((delivery.system, delivery.account))
+        if gate is not None:
+            await gate.wait()
         url, headers = loopback_target(delivery.url, delivery.headers)
         for attempt in range(len(delays_s) + 1):
             status: int | None = None

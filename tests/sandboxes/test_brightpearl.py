@@ -1179,3 +1179,27 @@ def test_deleted_webhook_no_longer_fires(
     time.sleep(0.3)
     assert webhook_receiver.requests == []
     assert control.deliveries("brightpearl", empty_bp.account) == []
+
+
+def test_held_deliveries_wait_and_go_out_in_order_when_released(
+    empty_bp: Bp, webhook_receiver: WebhookReceiver, control: SandboxControl
+) -> None:
+    _hook(empty_bp, webhook_receiver, "product.created")
+    hold = f"/_control/brightpearl/{empty_bp.account}/webhook-deliveries/hold"
+    assert control.client.put(hold, json={"held": True}).json()["held"] is True
+    ids = [a_product(empty_bp) for _ in range(3)]
+    time.sleep(0.3)
+    assert webhook_receiver.requests == []
+
+    released = control.client.put(hold, json={"held": False}).json()
+
+    assert released == {"system": "brightpearl", "account": empty_bp.account, "held": False,
+                        "released": 3}
+    assert [r.json()["id"] for r in webhook_receiver.wait_for(3)] == [str(i) for i in ids]
+
+
+def test_holding_needs_a_yes_or_no(empty_bp: Bp, control: SandboxControl) -> None:
+    answer = control.client.put(
+        f"/_control/brightpearl/{empty_bp.account}/webhook-deliveries/hold", json={"held": 1})
+
+    assert answer.status_code == 400
