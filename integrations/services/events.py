@@ -107,19 +107,24 @@ def inbound_events_record(
         values.append(f"({n}, %(t{n})s::text, %(e{n})s::text, %(x{n})s::text, %(p{n})s::text)")
         params.update({f"t{n}": event.event_type, f"e{n}": event.entity,
                        f"x{n}": event.external_id, f"p{n}": event.occurred_at or fingerprint})
+    # Tables named with the tenant's schema: the statement needs no `SET search_path` first.
+    schema = db.schema_name
+    qualified = {name: f'"{schema}".{model._meta.db_table}' for name, model in (
+        ("flow", Flow), ("pair", IntegrationPair), ("event", InboundEvent))}
     if flows is None:
-        routes = _ROUTED_BY_FLOWS.format(flow=Flow._meta.db_table,
-                                         pair=IntegrationPair._meta.db_table)
+        routes = _ROUTED_BY_FLOWS.format(flow=qualified["flow"], pair=qualified["pair"])
     else:
         routes = _ROUTED_EXPLICITLY
         params["flows"] = [flow.pk for flow in flows]
-    sql = _RECORD.format(values=", ".join(values), routes=routes,
-                         event=InboundEvent._meta.db_table)
-    with db.cursor() as wrapper, db.wrap_database_errors, \
-            psycopg.Cursor(wrapper.cursor.connection) as cursor:
-        # Django binds parameters on the client, so PostgreSQL would parse and plan this
-        # statement anew for every delivery (that was most of its cost); bound on the server it
-        # is prepared once per database connection and then only executed.
+    sql = _RECORD.format(values=", ".join(values), routes=routes, event=qualified["event"])
+    db.ensure_connection()
+    with db.wrap_database_errors, psycopg.Cursor(db.connection) as cursor:
+        # Straight on the driver's connection, bound on the server: prepared once per database
+        # connection and then only executed (Django binds on the client, so PostgreSQL parsed
+        # and planned it per delivery), and without the round trips a Django cursor costs
+        # first (its health check `SELECT 1` and `SET search_path`). A connection that died
+        # fails this statement; Django then closes it at the end of the request, as it does
+        # without health checks, and the sender retries the delivery.
         cursor.execute(sql, params, prepare=True)
         rows, unrouted, created, pending = cursor.fetchone()
     if pending:
