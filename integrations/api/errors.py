@@ -74,7 +74,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if response is None:
         # Not an API exception: a bug or an outage. Logged with its traceback; the client
         # gets the same shape, never a Django HTML page.
-        logger.exception("Unhandled error in %s", context.get("view").__class__.__name__)
+        logger.error("Unhandled error in %s", type(context.get("view")).__name__, exc_info=exc)
         return Response(error_body("server_error", "Something went wrong on our side; it has "
                                    "been logged. Try again, or contact Clarity support."),
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)

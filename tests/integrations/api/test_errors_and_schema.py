@@ -77,3 +77,24 @@ def test_the_schema_documents_the_webhook_endpoint_and_its_errors(tenant_a):
     webhook = schema["paths"]["/api/v1/webhooks/{system}/{connection_id}/"]["post"]
     assert {"202", "401", "404", "413", "429"} <= set(webhook["responses"])
     assert webhook["security"] == []
+
+
+def test_an_unexpected_error_in_a_view_is_a_json_500_and_logged(caplog):
+    from integrations.api.errors import exception_handler
+
+    response = exception_handler(RuntimeError("boom"), {"view": None})
+
+    assert response.status_code == 500
+    assert response.data["error"]["code"] == "server_error"
+    assert "boom" in caplog.text  # the traceback is logged, never sent
+
+
+def test_a_crash_outside_the_views_under_api_is_a_json_500():
+    from django.test import RequestFactory
+
+    from integrations.api.errors import server_error
+
+    response = server_error(RequestFactory().post("/api/v1/webhooks/brightpearl/1/"))
+
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
