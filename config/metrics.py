@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 import dramatiq
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, values
@@ -37,6 +37,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from config.errors import error_response
 from integrations.middleware import WEBHOOK_PREFIX
 from integrations.models import Connection, DeadLetter, InboundEvent
 from tenants.models import Tenant
@@ -241,23 +242,20 @@ def registry_build(*, multiproc_dir: str | None) -> CollectorRegistry:
 # --- The endpoint ---------------------------------------------------------------------------
 
 
-def _error(status: int, code: str, message: str) -> JsonResponse:
-    response = JsonResponse({"error": {"code": code, "message": message}}, status=status)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-    return response
-
-
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus text for a caller presenting ``Authorization: Bearer <METRICS_TOKEN>``."""
     expected = settings.METRICS_TOKEN
     if not expected:
         # No token means nobody was meant to read these: refuse rather than serve them openly.
-        return _error(403, "metrics_disabled", "Metrics are disabled: METRICS_TOKEN is not set.")
+        return error_response(403, "metrics_disabled",
+                              "Metrics are disabled: METRICS_TOKEN is not set.")
     scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
     # Bytes, because compare_digest refuses str with non-ASCII characters (a header may hold any).
     if scheme.lower() != "bearer" or not hmac.compare_digest(
             presented.strip().encode(), expected.encode()):
-        return _error(401, "invalid_token", "Send Authorization: Bearer <METRICS_TOKEN>.")
+        refused = error_response(401, "invalid_token",
+                                 "Send Authorization: Bearer <METRICS_TOKEN>.")
+        refused["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return refused
     registry = registry_build(multiproc_dir=os.environ.get(MULTIPROC_ENV))
     return HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)

@@ -1,9 +1,7 @@
-"""One error shape for every 4xx and 5xx of the API.
+"""Every 4xx and 5xx of the API in the one error shape (``config.errors``).
 
-    {"error": {"code": "not_found", "message": "…", "details": {…}}}
-
-``code`` is stable (clients branch on it); ``message`` is for people; ``details`` carries field
-errors for invalid input and ``retry_after_s`` for throttling. DRF's own exceptions, Django's
+``details`` carries field errors for invalid input and ``retry_after_s`` for throttling.
+DRF's own exceptions, Django's
 ``ValidationError`` and ``Http404`` from services, plan limits, and URLs no view answers all
 come out this way.
 """
@@ -15,13 +13,14 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from billing.limits import LimitExceeded
+from config.errors import SERVER_ERROR_MESSAGE, error_body, error_response
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +38,6 @@ _CODES = {
     exceptions.Throttled: "throttled",
     exceptions.ValidationError: "invalid",
 }
-
-
-def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return {"error": error}
 
 
 def _message(detail: Any) -> str:
@@ -75,8 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # Not an API exception: a bug or an outage. Logged with its traceback; the client
         # gets the same shape, never a Django HTML page.
         logger.error("Unhandled error in %s", type(context.get("view")).__name__, exc_info=exc)
-        return Response(error_body("server_error", "Something went wrong on our side; it has "
-                                   "been logged. Try again, or contact Clarity support."),
+        return Response(error_body("server_error", SERVER_ERROR_MESSAGE),
                         status=status.HTTP_500_INTERNAL_SERVER_ERROR)
     assert isinstance(exc, exceptions.APIException)
     code = next((name for cls, name in _CODES.items() if isinstance(exc, cls)),
@@ -99,15 +90,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """``handler404``: JSON under /api/, the site's page elsewhere."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("not_found", f"Nothing is at {request.path}."),
-                            status=404)
+        return error_response(404, "not_found", f"Nothing is at {request.path}.")
     return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """``handler500``: JSON under /api/ (webhooks included), the site's page elsewhere."""
     if request.path.startswith(API_PREFIX):
-        return JsonResponse(error_body("server_error", "Something went wrong on our side; it "
-                                       "has been logged. Try again, or contact Clarity "
-                                       "support."), status=500)
+        return error_response(500, "server_error", SERVER_ERROR_MESSAGE)
     return defaults.server_error(request)

@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from config.errors import error_response
 from config.redis import redis_client
 from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
@@ -78,15 +79,8 @@ def _receivers_forget(**kwargs: object) -> None:
 
 
 def _unknown(system: str, connection_id: int) -> JsonResponse:
-    return _error(404, "unknown_connection",
+    return error_response(404, "unknown_connection",
                   f"There is no {system} connection {connection_id} here.")
-
-
-def _error(status: int, code: str, message: str, **details: object) -> JsonResponse:
-    error: dict[str, object] = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return JsonResponse({"error": error}, status=status)
 
 
 def _throttled(connection_id: int) -> JsonResponse | None:
@@ -111,7 +105,7 @@ def _throttled(connection_id: int) -> JsonResponse | None:
     if count <= limit:
         return None
     retry_after = max(1, math.ceil((window + 1) * 60 - now))
-    response = _error(429, "throttled",
+    response = error_response(429, "throttled",
                       f"More than {limit:,} deliveries this minute for this connection; "
                       "send this one again later.", retry_after_s=retry_after)
     response["Retry-After"] = str(retry_after)
@@ -122,7 +116,7 @@ def _throttled(connection_id: int) -> JsonResponse | None:
 @require_POST
 def webhook_receive(request: HttpRequest, system: str, connection_id: int) -> HttpResponse:
     if int(request.headers.get("Content-Length") or 0) > MAX_BODY_BYTES:
-        return _error(413, "payload_too_large",
+        return error_response(413, "payload_too_large",
                       f"The body is larger than {MAX_BODY_BYTES:,} bytes.")
     body = request.body
     receiver = _receiver(system, connection_id)
@@ -130,7 +124,7 @@ def webhook_receive(request: HttpRequest, system: str, connection_id: int) -> Ht
         return _unknown(system, connection_id)
     if not receiver.connector.webhook_verify(headers=request.headers, query=request.GET,
                                              body=body, secret=receiver.secret):
-        return _error(401, "invalid_secret",
+        return error_response(401, "invalid_secret",
                       "The delivery did not carry this connection's webhook secret.")
     # Counted after the secret is checked: deliveries without it do not use up the budget of
     # the connection's real sender.
@@ -140,7 +134,7 @@ def webhook_receive(request: HttpRequest, system: str, connection_id: int) -> Ht
     try:
         events = type(receiver.connector).webhook_parse(headers=request.headers, body=body)
     except ConnectorError as exc:
-        return _error(400, "malformed_body", exc.message)
+        return error_response(400, "malformed_body", exc.message)
     # Recording reads the routes and writes one INSERT: in autocommit the INSERT is committed
     # when it returns, and the enqueue (on_commit) runs right after it, before the 2xx, as
     # inside a transaction but without its BEGIN/COMMIT round trips.
