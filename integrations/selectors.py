@@ -11,12 +11,13 @@ from django.utils import timezone
 from integrations.models import (
     Connection,
     DeadLetter,
-    Flow,
     InboundEvent,
+    IntegrationPair,
     LookupEntry,
     LookupTable,
     Transaction,
 )
+from integrations.services.circuit import open_for
 
 
 def lookup_tables_as_dict() -> dict[str, dict[str, str]]:
@@ -46,21 +47,20 @@ class FlowHealth:
         return round(self.failures_24h / self.attempts_24h, 4) if self.attempts_24h else None
 
 
-def flows_health(*, flow_ids: list[int] | None = None, now: dt.datetime | None = None
+def flows_health(*, flow_ids: list[int], now: dt.datetime | None = None
                  ) -> dict[int, FlowHealth]:
     """Per flow: last success, attempts and failures in the last 24 h, events waiting, open
     dead letters. Four grouped queries, whatever the number of flows."""
     now = now or timezone.now()
-    flows = Flow.objects.all() if flow_ids is None else Flow.objects.filter(pk__in=flow_ids)
-    ids = list(flows.values_list("pk", flat=True))
+    ids = list(flow_ids)
     last_success = dict(Transaction.objects.filter(
         flow_id__in=ids, status=Transaction.Status.SUCCESS).values_list("flow_id")
         .annotate(at=Max("started_at")))
-    recent = {flow_id: (total, failed) for flow_id, total, failed in Transaction.objects.filter(
-        flow_id__in=ids, started_at__gte=now - ERROR_RATE_WINDOW).values_list("flow_id")
-        .annotate(total=Count("pk"), failed=Count("pk", filter=Q(status__in=(
-            Transaction.Status.FAILED, Transaction.Status.RETRYING)))).values_list(
-            "flow_id", "total", "failed")}
+    failing = Q(status__in=(Transaction.Status.FAILED, Transaction.Status.RETRYING))
+    recent = {row[0]: row[1:] for row in Transaction.objects.filter(
+        flow_id__in=ids, started_at__gte=now - ERROR_RATE_WINDOW).values("flow_id")
+        .annotate(total=Count("pk"), failed=Count("pk", filter=failing))
+        .values_list("flow_id", "total", "failed")}
     backlog = dict(InboundEvent.objects.filter(flow_id__in=ids, status__in=BACKLOG_STATUSES)
                    .values_list("flow_id").annotate(n=Count("pk")))
     dead = dict(DeadLetter.objects.filter(flow_id__in=ids, resolution=DeadLetter.Resolution.OPEN)
@@ -75,6 +75,10 @@ def flows_health(*, flow_ids: list[int] | None = None, now: dt.datetime | None =
 
 def circuit_state(connection: Connection, *, now: dt.datetime | None = None) -> str:
     """``open`` while calls are held back, ``closed`` otherwise (a probe closes it)."""
-    now = now or timezone.now()
-    until = connection.circuit_open_until
-    return "open" if until and until > now else "closed"
+    return "open" if open_for(connection, now=now, reload=False) else "closed"
+
+
+def pairs_count(*, production: bool) -> int:
+    environment = Connection.Environment.PRODUCTION if production else \
+        Connection.Environment.SANDBOX
+    return IntegrationPair.objects.filter(environment=environment).count()

@@ -205,8 +205,8 @@ REST_FRAMEWORK = {
     # One JSON error shape for every 4xx and 5xx (integrations.api.errors).
     "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.ApiPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend",
+                                "rest_framework.filters.OrderingFilter"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }

@@ -6,9 +6,11 @@ import datetime as dt
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db import connection as db
 from django.db.models import Q, QuerySet
 from django_filters.fields import IsoDateTimeField
 
+from billing.limits import can_view_logs_since, ensure
 from integrations.models import Connection, DeadLetter, Flow, IntegrationPair, Transaction
 
 
@@ -50,10 +52,11 @@ class TransactionFilter(django_filters.FilterSet):
                                        help_text="The flow's entity, e.g. sales_order.")
     external_id = django_filters.CharFilter(
         method="_external_id", help_text="The record's id in either system (source or target).")
-    started_after = UtcDateTimeFilter(field_name="started_at", lookup_expr="gte",
-                                                     help_text="ISO 8601 date-time.")
+    started_after = UtcDateTimeFilter(
+        method="_started_after",
+        help_text="ISO 8601 date-time; no earlier than the plan's log retention allows.")
     started_before = UtcDateTimeFilter(field_name="started_at", lookup_expr="lt",
-                                                      help_text="ISO 8601 date-time.")
+                                       help_text="ISO 8601 date-time.")
 
     class Meta:
         model = Transaction
@@ -63,6 +66,12 @@ class TransactionFilter(django_filters.FilterSet):
     def _external_id(self, queryset: QuerySet[Transaction], name: str, value: str
                      ) -> QuerySet[Transaction]:
         return queryset.filter(Q(source_id=value) | Q(target_id=value))
+
+    def _started_after(self, queryset: QuerySet[Transaction], name: str, value: dt.datetime
+                       ) -> QuerySet[Transaction]:
+        # Older entries may still exist until the periodic purge: asking for them is refused.
+        ensure(can_view_logs_since(tenant=db.tenant, since=value))
+        return queryset.filter(started_at__gte=value)
 
 
 class DeadLetterFilter(django_filters.FilterSet):

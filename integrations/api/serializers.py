@@ -16,6 +16,17 @@ from integrations.selectors import FlowHealth, circuit_state
 _NULLABLE_OBJECT = {"nullable": True, "description": "Any JSON value; secrets redacted."}
 
 
+@extend_schema_field(_NULLABLE_OBJECT)
+class RedactedJSONField(serializers.Field):
+    """A stored record as JSON, with secrets replaced (``integrations.redaction``)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> Any:
+        return redact(value)
+
+
 class ConnectionSerializer(serializers.ModelSerializer):
     system_name = serializers.CharField(source="get_system_display", read_only=True)
     circuit = serializers.SerializerMethodField(help_text="open: calls are held back.")
@@ -55,7 +66,7 @@ class FlowSerializer(serializers.ModelSerializer):
         version = flow.mapping.current_version
         return version.number if version else None
 
-    @extend_schema_field(_NULLABLE_OBJECT)
+    @extend_schema_field({"type": "object", "nullable": True, "additionalProperties": {}})
     def get_backfill(self, flow: Flow) -> dict[str, Any] | None:
         from integrations.services.polling import backfill_progress
 
@@ -87,20 +98,12 @@ class TransactionSerializer(serializers.ModelSerializer):
 
 
 class TransactionDetailSerializer(TransactionSerializer):
-    source_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
-    target_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+    source_record = RedactedJSONField()
+    target_record = RedactedJSONField()
 
     class Meta(TransactionSerializer.Meta):
         fields = [*TransactionSerializer.Meta.fields, "source_record", "target_record"]
         read_only_fields = fields
-
-    @extend_schema_field(_NULLABLE_OBJECT)
-    def get_source_record(self, row: Transaction) -> Any:
-        return redact(row.source_record)
-
-    @extend_schema_field(_NULLABLE_OBJECT)
-    def get_target_record(self, row: Transaction) -> Any:
-        return redact(row.target_record)
 
 
 class DeadLetterSerializer(serializers.ModelSerializer):
@@ -118,21 +121,13 @@ class DeadLetterSerializer(serializers.ModelSerializer):
 
 class DeadLetterDetailSerializer(DeadLetterSerializer):
     problems = serializers.JSONField(read_only=True)
-    source_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
-    mapped_record = serializers.SerializerMethodField(help_text="Secrets redacted.")
+    source_record = RedactedJSONField()
+    mapped_record = RedactedJSONField()
 
     class Meta(DeadLetterSerializer.Meta):
         fields = [*DeadLetterSerializer.Meta.fields, "problems", "source_record",
                   "mapped_record"]
         read_only_fields = fields
-
-    @extend_schema_field(_NULLABLE_OBJECT)
-    def get_source_record(self, letter: DeadLetter) -> Any:
-        return redact(letter.source_record)
-
-    @extend_schema_field(_NULLABLE_OBJECT)
-    def get_mapped_record(self, letter: DeadLetter) -> Any:
-        return redact(letter.mapped_record)
 
 
 class BackfillSerializer(serializers.Serializer):

@@ -16,19 +16,12 @@ from billing import limits
 from integrations.connectors.errors import ConnectorError
 from integrations.models import Connection, Flow, InboundEvent, IntegrationPair, LookupTable
 from integrations.pair_templates import PairTemplate, template_get
+from integrations.selectors import pairs_count
 from integrations.services.connections import connector_for
 from integrations.services.mappings import lookup_table_set, mapping_create
 from tenants.models import PollSchedule
 
 logger = logging.getLogger(__name__)
-
-
-def _production_pairs() -> int:
-    return IntegrationPair.objects.filter(environment=Connection.Environment.PRODUCTION).count()
-
-
-def _sandbox_pairs() -> int:
-    return IntegrationPair.objects.filter(environment=Connection.Environment.SANDBOX).count()
 
 
 @transaction.atomic
@@ -46,7 +39,7 @@ def pair_create_from_template(
     production = environment == Connection.Environment.PRODUCTION
     limits.ensure(limits.can_add_pair(
         tenant=db.tenant, production=production,
-        current_count=_production_pairs() if production else _sandbox_pairs()))
+        current_count=pairs_count(production=production)))
     errors: dict[str, list[str]] = {}
     if brightpearl.system != Connection.System.BRIGHTPEARL:
         errors["brightpearl"] = [f"{brightpearl.name!r} is not a Brightpearl connection."]
