@@ -196,35 +196,28 @@ class StateCollector(Collector):
         yield up
 
     def _queues(self) -> Iterator[Metric]:
-        depth = GaugeMetricFamily("clarity_queue_depth",
-                                  "Messages waiting for a worker on each Dramatiq queue.",
-                                  labels=["queue"])
-        for queue, count in _queue_depths().items():
-            depth.add_metric([queue], count)
-        yield depth
+        yield _gauge("clarity_queue_depth", "Messages waiting for a worker on each Dramatiq queue.",
+                     ["queue"], {(queue,): n for queue, n in _queue_depths().items()})
 
     def _tenants(self) -> Iterator[Metric]:
-        events_by_status, dead_letters, circuits = _tenant_state()
+        events, dead_letters, circuits = _tenant_state()
         # Row counts that fall as events move on or are pruned, so a gauge (and no `_total`,
         # which Prometheus reserves for counters).
-        events = GaugeMetricFamily(
-            "clarity_events", "Stored inbound events, by source system and status.",
-            labels=["system", "status"])
-        for (system, status), count in sorted(events_by_status.items()):
-            events.add_metric([system, status], count)
-        yield events
-        open_dead = GaugeMetricFamily("clarity_dead_letters_open",
-                                      "Dead letters waiting for a person, by source system.",
-                                      labels=["system"])
-        for system, count in sorted(dead_letters.items()):
-            open_dead.add_metric([system], count)
-        yield open_dead
-        open_circuits = GaugeMetricFamily("clarity_circuit_open",
-                                          "Connections whose circuit breaker is open now.",
-                                          labels=["system"])
-        for system, count in sorted(circuits.items()):
-            open_circuits.add_metric([system], count)
-        yield open_circuits
+        yield _gauge("clarity_events", "Stored inbound events, by source system and status.",
+                     ["system", "status"], events)
+        yield _gauge("clarity_dead_letters_open",
+                     "Dead letters waiting for a person, by source system.", ["system"],
+                     {(system,): n for system, n in dead_letters.items()})
+        yield _gauge("clarity_circuit_open", "Connections whose circuit breaker is open now.",
+                     ["system"], {(system,): n for system, n in circuits.items()})
+
+
+def _gauge(name: str, documentation: str, labels: list[str],
+           values: dict[tuple[str, ...], int]) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, documentation, labels=labels)
+    for label_values, value in sorted(values.items()):
+        family.add_metric(list(label_values), value)
+    return family
 
 
 def registry_build(*, multiproc_dir: str | None) -> CollectorRegistry:
