@@ -163,7 +163,7 @@ def events_enqueue_soon(event_ids: Sequence[int]) -> None:
     if window_ms <= 0:
         events_enqueue(event_ids)
         return
-    if _buffer is None or _buffer.window_s != window_ms / 1000:
+    if _buffer is None:
         _buffer = EnqueueBuffer(send=_send, window_s=window_ms / 1000,
                                 per_message=EVENTS_PER_MESSAGE)
     _buffer.add(db.schema_name, event_ids)

@@ -43,14 +43,12 @@ def test_more_ids_than_a_message_takes_are_split():
     assert sent == [("alpha", [1, 2]), ("alpha", [3, 4]), ("alpha", [5])]
 
 
-def test_nothing_waits_longer_than_the_window():
+def test_a_lone_event_is_sent_without_waiting_for_more():
     buffer, sent, arrived = _recording_buffer(window_s=0.05)
-    started = time.monotonic()
     buffer.add("alpha", [1])
 
     assert arrived.wait(5)
     assert sent == [("alpha", [1])]
-    assert time.monotonic() - started < 5
 
 
 def test_a_failed_send_is_left_to_the_sweeper_and_later_events_still_go(caplog):
