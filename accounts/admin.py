@@ -79,10 +79,8 @@ class ApiKeyAdmin(TenantModelAdmin):
         # Made through the service, which returns the plain key once: staff see it in this
         # one message (to hand to the customer) and nobody can see it again.
         api_key, plain_key = api_key_create(name=obj.name, scope=obj.scope,
-                                            created_by=request.user.email)
-        if obj.expiry_date:
-            api_key.expiry_date = obj.expiry_date
-            api_key.save(update_fields=["expiry_date"])
+                                            created_by=request.user.email,
+                                            expiry_date=obj.expiry_date)
         obj.pk, obj.prefix = api_key.pk, api_key.prefix
         self.message_user(request, f"API key {api_key.name!r}: {plain_key} — copy it now; it "
                                    "is stored hashed and will not be shown again.",

@@ -14,11 +14,13 @@ from accounts.models import ApiKey
 API_KEY_USED_EVERY = timedelta(minutes=1)
 
 
-def api_key_create(*, name: str, scope: str, created_by: str) -> tuple[ApiKey, str]:
+def api_key_create(*, name: str, scope: str, created_by: str,
+                   expiry_date: datetime | None = None) -> tuple[ApiKey, str]:
     """A new key and its plain text, which exists only in this return value: the database
     keeps a hash, so the caller shows it once and it cannot be shown again."""
     api_key, plain_key = ApiKey.objects.create_key(name=name, scope=ApiKey.Scope(scope),
-                                                   created_by=created_by)
+                                                   created_by=created_by,
+                                                   expiry_date=expiry_date)
     return api_key, plain_key
 
 
