@@ -244,8 +244,19 @@ def _deliver(pair: dict, order_id: int):
                          HTTP_X_CLARITY_WEBHOOK_SECRET=connection.webhook_secret)
 
 
+@pytest.fixture
+def fresh_webhook_counters() -> None:
+    """Connection ids restart with each test database while Redis keeps this minute's counts:
+    a run right after another would find its connection's count already used up."""
+    from config.redis import redis_client
+
+    client = redis_client()
+    for key in client.scan_iter("webhook-rate:*"):
+        client.delete(key)
+
+
 def test_a_webhook_connection_over_its_rate_gets_429_and_nothing_is_stored(
-        bc_pair, settings, tenant_a):  # noqa: F811
+        bc_pair, settings, tenant_a, fresh_webhook_counters):  # noqa: F811
     settings.WEBHOOK_RATE_PER_MIN = 1
     assert _deliver(bc_pair, 901).status_code == 202
     response = _deliver(bc_pair, 902)
