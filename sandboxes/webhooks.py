@@ -88,6 +88,7 @@ class WebhookDispatcher:
         # Accounts whose deliveries wait (queued, in order) until released: a test or benchmark
         # can make a backlog, as a receiver that was down finds when it comes back.
         self._gates: dict[tuple[str, str], asyncio.Event] = {}
+        self._waiting: dict[tuple[str, str], int] = {}
 
     def hold(self, system: str, account: str) -> None:
         gate = self._gates.get((system, account))
@@ -99,10 +100,9 @@ class WebhookDispatcher:
         gate = self._gates.pop((system, account), None)
         if gate is None:
             return 0
-        waiting = sum(1 for d in self.log.get((system, account), [])
-                      if d.status == "pending" and not d.attempts)
         gate.set()
-        return waiting
+        # Counted at the gate, not from the log, which keeps only the last LOG_LIMIT.
+        return self._waiting.pop((system, account), 0)
 
     def held(self, system: str, account: str) -> bool:
         gate = self._gates.get((system, account))
@@ -182,8 +182,10 @@ class WebhookDispatcher:
     ) -> None:
         await self.start()
         assert self._client is not None
-        gate = self._gates.get((delivery.system, delivery.account))
-        if gate is not None:
+        key = (delivery.system, delivery.account)
+        gate = self._gates.get(key)
+        if gate is not None and not gate.is_set():
+            self._waiting[key] = self._waiting.get(key, 0) + 1
             await gate.wait()
         url, headers = loopback_target(delivery.url, delivery.headers)
         for attempt in range(len(delays_s) + 1):
