@@ -105,6 +105,9 @@ def test_a_delivery_skips_the_browser_middleware(bc_pair):
     assert response.status_code == 202
     assert not response.cookies
     assert "Cookie" not in response.get("Vary", "")
+    # XFrameOptionsMiddleware, further down the stack, marks every response it sees.
+    assert "X-Frame-Options" not in response
+    assert response["X-Content-Type-Options"] == "nosniff"  # SecurityMiddleware still runs
 
 
 def test_stored_events_are_enqueued_by_the_buffer_after_the_commit(
