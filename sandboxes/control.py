@@ -291,7 +291,8 @@ async def deliveries(request: Request) -> JSONResponse:
 @_handle
 async def deliveries_hold(request: Request) -> JSONResponse:
     """``PUT {"held": true}``: the account's webhook deliveries queue up unsent;
-    ``{"held": false}`` sends them all (in order, each with its usual retries)."""
+    ``{"held": false}`` sends them all at once (concurrently, as the system would after an
+    outage, each with its usual retries)."""
     ctx = _ctx(request)
     account = request.path_params["account"]
     body = await _body(request)

@@ -85,8 +85,8 @@ class WebhookDispatcher:
         self._tasks: set[asyncio.Task[None]] = set()
         self._client: httpx.AsyncClient | None = None
         self.log: dict[tuple[str, str], list[Delivery]] = {}
-        # Accounts whose deliveries wait (queued, in order) until released: a test or benchmark
-        # can make a backlog, as a receiver that was down finds when it comes back.
+        # Accounts whose deliveries wait (queued) until released, then go out together: a test
+        # or benchmark can make a backlog, as a receiver that was down finds when it comes back.
         self._gates: dict[tuple[str, str], asyncio.Event] = {}
         self._waiting: dict[tuple[str, str], int] = {}
 
