@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed-stamp
 DEVSERVICES := $(BIN)/python -m scripts.devservices --
 
 
-.PHONY: install run test api-fuzz migrate bootstrap lint bench shell clean
+# The browser tests drive Debian's chromium package; installed here when it is missing.
+CHROMIUM_PATH ?= $(shell command -v chromium || echo /usr/bin/chromium)
+
+.PHONY: install browser run test api-fuzz migrate bootstrap lint bench shell clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +21,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+browser:
+	@[ -x "$(CHROMIUM_PATH)" ] || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+			echo "Installing Debian's chromium for the browser tests"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "The browser tests need chromium: sudo apt-get install chromium"; exit 1; fi; }
+
 run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(DEVSERVICES) sh -c '\
@@ -25,8 +35,8 @@ run: install
 		$(BIN)/python manage.py bootstrap && \
 		PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile start'
 
-test: install
-	DJANGO_SETTINGS_MODULE=config.settings.test $(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
+test: install browser
+	CHROMIUM_PATH=$(CHROMIUM_PATH) DJANGO_SETTINGS_MODULE=config.settings.test $(DEVSERVICES) $(BIN)/pytest $(PYTEST_ARGS)
 
 # The schemathesis run of `make test` with many more examples per API operation.
 api-fuzz: install

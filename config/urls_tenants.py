@@ -12,7 +12,13 @@ urlpatterns = [
     path("api/v1/webhooks/<slug:system>/<int:connection_id>/", webhook_receive,
          name="webhook_receive"),
     path("api/v1/", include("integrations.api.urls")),
-    path("", account_views.home, name="home"),
+    # One URL module per portal area.
+    path("", include("integrations.urls.dashboard")),
+    path("", include("integrations.urls.mappings")),
+    path("", include("integrations.urls.logs")),
+    path("", include("integrations.urls.alerts")),
+    path("", include("billing.urls")),
+    path("", include("accounts.urls")),
     path(
         "login/",
         auth_views.LoginView.as_view(template_name="portal/login.html",

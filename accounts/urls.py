@@ -1,0 +1,3 @@
+"""Portal URLs of the accounts app: team, invitations, password reset."""
+
+urlpatterns: list = []

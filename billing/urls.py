@@ -1,0 +1,3 @@
+"""Portal URLs: billing (plan, usage, invoices, change plan)."""
+
+urlpatterns: list = []

@@ -1,0 +1,1 @@
+"""Portal URL modules of the integrations app, one per area, included by config.urls_tenants."""

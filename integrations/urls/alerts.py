@@ -1,0 +1,3 @@
+"""Portal URLs: alerts."""
+
+urlpatterns: list = []

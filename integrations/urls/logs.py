@@ -1,0 +1,3 @@
+"""Portal URLs: logs."""
+
+urlpatterns: list = []

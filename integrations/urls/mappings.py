@@ -1,0 +1,3 @@
+"""Portal URLs: mappings."""
+
+urlpatterns: list = []

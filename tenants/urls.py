@@ -1,0 +1,3 @@
+"""Public-site URLs of the tenants app: sign-up."""
+
+urlpatterns: list = []
