@@ -54,6 +54,7 @@ SHARED_APPS = [
     "drf_spectacular",
     # The docs pages' JavaScript and CSS, served by us: the API docs work with no CDN.
     "drf_spectacular_sidecar",
+    "django_htmx",
 ]
 TENANT_APPS = [
     "django.contrib.auth",
@@ -88,6 +89,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: views answer htmx requests with a fragment instead of the whole page.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.tenant_admin.TenantDataAdminMiddleware",
 ]
