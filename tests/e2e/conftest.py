@@ -142,6 +142,8 @@ def live_stack(django_db_setup, django_db_blocker, sandbox_url) -> Iterator[Live
             "DJANGO_SETTINGS_MODULE": "config.settings.test",
             "DATABASE_URL": test_database_url(),
             "TENANT_URL_TEMPLATE": f"http://{{slug}}.{{base}}:{port}",
+            # Connection forms in the browser tests offer the sandboxes as the default address.
+            "SANDBOX_URL": sandbox_url,
             "SCHEDULER_TICK_SECONDS": "0.5",
             # A killed worker's events are taken over within seconds, not minutes.
             "EVENT_LEASE_SECONDS": "4",
