@@ -114,3 +114,74 @@ class UsageCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant} {self.period:%Y-%m}: {self.transactions} transactions"
+
+
+class PlanChange(models.Model):
+    """Who moved a subscription to which plan, and when: invoices prorate by these."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="plan_changes")
+    from_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    to_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="+")
+    # An email, not a foreign key: users live in tenant schemas and the record outlives them.
+    changed_by = models.CharField(max_length=254, blank=True)
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-changed_at"]
+        indexes = [models.Index(fields=["subscription", "changed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.from_plan} → {self.to_plan} on {self.changed_at:%Y-%m-%d}"
+
+
+class Invoice(models.Model):
+    """What one closed billing period of a subscription costs. Issued by
+    ``subscription_periods_advance``; amounts are copied in, so later price edits to a plan
+    never change an issued invoice."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        OPEN = "open", "Open"
+        PAID = "paid", "Paid"
+
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE,
+                               related_name="invoices")
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE,
+                                     related_name="invoices")
+    number = models.SlugField(max_length=60, unique=True)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    plan_name = models.CharField(max_length=80, help_text="The plan at the end of the period.")
+    plan_price = models.DecimalField(max_digits=12, decimal_places=2,
+                                     help_text="That plan's price for a whole period.")
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    issued_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-period_start"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "period_start"],
+                                    name="invoice_one_per_period"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class InvoiceLine(models.Model):
+    invoice = models.ForeignKey(Invoice, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(max_length=300)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+
+    class Meta:
+        ordering = ["invoice", "position"]
+
+    def __str__(self) -> str:
+        return self.description

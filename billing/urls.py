@@ -1,3 +1,11 @@
 """Portal URLs: billing (plan, usage, invoices, change plan)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from billing import views
+
+urlpatterns = [
+    path("billing/", views.billing, name="billing"),
+    path("billing/plan/", views.plan_change, name="plan_change"),
+    path("billing/invoices/<slug:number>/", views.invoice_detail, name="invoice_detail"),
+]
