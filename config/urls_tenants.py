@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from accounts import views as account_views
 from integrations.views import connections as connection_views
+from integrations.views import onboarding as onboarding_views
 from integrations.views import pairs as pair_views
 from integrations.views.webhooks import webhook_receive
 
@@ -26,6 +27,9 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("get-started/", onboarding_views.onboarding, name="onboarding"),
+    path("get-started/templates/<slug:template_key>/", onboarding_views.onboarding_review,
+         name="onboarding_review"),
     path("integrations/", pair_views.pair_list, name="pair_list"),
     path("integrations/new/", pair_views.pair_new, name="pair_new"),
     path("integrations/<int:pk>/", pair_views.pair_detail, name="pair_detail"),

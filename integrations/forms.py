@@ -10,6 +10,7 @@ from integrations.catalog import SYSTEMS, SystemInfo
 from integrations.connectors.infor_ionapi import ENTERED_KEYS, ionapi_compose
 from integrations.connectors.registry import credential_fields
 from integrations.models import Connection
+from integrations.pair_templates import PairTemplate
 
 SECRET_WORDS = ("secret", "password", "token", "ionapi")
 # Sign-in with Infor: a Web application's values may be typed in instead of uploading its
@@ -86,3 +87,40 @@ class ConnectionForm(forms.Form):
         if not creds.get("ionapi") and any(typed.values()):
             creds["ionapi"] = json.dumps(ionapi_compose(typed))
         return creds
+
+
+class PairReviewForm(forms.Form):
+    """A pair from one template: its name, the two connections, environment and flows."""
+
+    name = forms.CharField(max_length=200)
+    brightpearl = forms.ModelChoiceField(
+        queryset=Connection.objects.filter(system=Connection.System.BRIGHTPEARL),
+        label="Brightpearl connection", empty_label=None)
+    partner = forms.ModelChoiceField(
+        queryset=Connection.objects.exclude(system=Connection.System.BRIGHTPEARL),
+        empty_label=None)
+    environment = forms.ChoiceField(choices=Connection.Environment.choices,
+                                    widget=forms.RadioSelect)
+    flows = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, required=False,
+                                      label="Flows to switch on")
+
+    def __init__(self, *args: Any, template: PairTemplate, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.template = template
+        partner = self.fields["partner"]
+        partner.label = f"{Connection.System(template.partner).label} connection"
+        # Validation still accepts any partner connection, so choosing the wrong system gets
+        # the service's explanation instead of "not one of the available choices".
+        partner.widget.choices = [(c.pk, str(c)) for c in
+                                  Connection.objects.filter(system=template.partner)]
+        self.fields["flows"].choices = [(f.key, f.name) for f in template.flows]
+        self.initial.setdefault("flows", [f.key for f in template.flows
+                                          if f.enabled_by_default])
+        self.initial.setdefault("environment", Connection.Environment.SANDBOX)
+        self.initial.setdefault("name", template.name)
+
+    def clean_flows(self) -> list[str] | None:
+        # A form that never listed the flows (the one-step POST) keeps the template's choice.
+        if self.data.get("flows_reviewed") != "1":
+            return None
+        return self.cleaned_data["flows"]

@@ -82,3 +82,40 @@ def pairs_count(*, production: bool) -> int:
     environment = Connection.Environment.PRODUCTION if production else \
         Connection.Environment.SANDBOX
     return IntegrationPair.objects.filter(environment=environment).count()
+
+
+@dataclass(frozen=True)
+class PairAllowance:
+    """Pairs of one environment against the plan, and why one more would be refused."""
+
+    environment: str
+    label: str
+    used: int
+    limit: int | None
+    refusal: str
+
+    @property
+    def full(self) -> bool:
+        return bool(self.refusal)
+
+
+def pair_allowances() -> list[PairAllowance]:
+    """The current tenant's pairs against its plan: production first, then sandbox."""
+    from django.db import connection as db
+
+    from billing import limits
+
+    tenant = db.tenant
+    plan = limits.tenant_plan(tenant=tenant)
+    allowances = []
+    for environment in (Connection.Environment.PRODUCTION, Connection.Environment.SANDBOX):
+        production = environment == Connection.Environment.PRODUCTION
+        used = pairs_count(production=production)
+        limit = None
+        if plan is not None:
+            limit = plan.production_pair_limit if production else plan.sandbox_pair_limit
+        decision = limits.can_add_pair(tenant=tenant, production=production, current_count=used)
+        allowances.append(PairAllowance(environment=environment,
+                                        label=environment.label.lower(), used=used,
+                                        limit=limit, refusal=decision.reason))
+    return allowances

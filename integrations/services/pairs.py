@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -150,6 +151,52 @@ def pair_webhooks_register(*, pair: IntegrationPair) -> WebhookRegistration:
             else:
                 outcome.registered.append(event)
     return outcome
+
+
+@dataclass
+class GoLive:
+    pair: IntegrationPair
+    enabled: list[str]
+    left_off: list[str]
+    webhooks: WebhookRegistration
+
+
+def pair_go_live(
+    *,
+    name: str,
+    template_key: str,
+    brightpearl: Connection,
+    partner: Connection,
+    environment: str = Connection.Environment.SANDBOX,
+    enabled_flows: Collection[str] | None = None,
+    created_by: str = "",
+) -> GoLive:
+    """Create the pair with only the chosen flows switched on, then subscribe to webhooks.
+
+    ``enabled_flows`` are flow keys of the template; ``None`` keeps the template's defaults.
+    Webhooks are registered after the pair is committed: a system that is down then leaves
+    a live pair whose failed subscriptions are listed and can be retried from its page.
+    """
+    template = template_get(template_key)
+    if enabled_flows is not None:
+        unknown = set(enabled_flows) - {flow.key for flow in template.flows}
+        if unknown:
+            raise ValidationError({"flows": [f"The {template.name} template has no flow "
+                                             f"{', '.join(sorted(unknown))}."]})
+        if not enabled_flows:
+            raise ValidationError({"flows": ["Tick at least one flow to go live."]})
+    with transaction.atomic():
+        pair = pair_create_from_template(
+            name=name, template_key=template_key, brightpearl=brightpearl, partner=partner,
+            environment=environment, created_by=created_by)
+        flows = list(pair.flows.order_by("pk"))
+        for flow in flows:
+            wanted = flow.enabled if enabled_flows is None else flow.key in enabled_flows
+            if flow.enabled != wanted:
+                flow_set_enabled(flow=flow, enabled=wanted)
+    return GoLive(pair=pair, enabled=[f.name for f in flows if f.enabled],
+                  left_off=[f.name for f in flows if not f.enabled],
+                  webhooks=pair_webhooks_register(pair=pair))
 
 
 def flow_run_now(*, flow: Flow) -> None:

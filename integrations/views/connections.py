@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection as db
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_tenants.utils import schema_context
 
@@ -38,6 +40,21 @@ OAUTH_STATE_SALT = "clarity.oauth.state"
 OAUTH_STATE_MAX_AGE_S = 600
 
 
+def safe_next(value: str | None) -> str:
+    """A path on this site to return to (the onboarding wizard), or "" for anything else.
+
+    Only paths are accepted, never a host: the value travels through the OAuth state and is
+    appended to the tenant's own origin, so it must not be able to name another site.
+    """
+    if not value or not value.startswith("/") or value.startswith("//") or "\\" in value:
+        return ""
+    return value if url_has_allowed_host_and_scheme(value, allowed_hosts=None) else ""
+
+
+def _with_query(path: str, query: dict[str, str]) -> str:
+    return f"{path}{'&' if '?' in path else '?'}{urlencode(query)}"
+
+
 @login_required
 def connection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/connections/list.html", {
@@ -61,7 +78,12 @@ def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def connection_new(request: HttpRequest, system: str) -> HttpResponse:
     if system not in SYSTEMS:
         raise Http404(f"Unknown system {system!r}.")
-    form = ConnectionForm(request.POST or None, request.FILES or None, system=system)
+    next_url = safe_next(request.POST.get("next") or request.GET.get("next"))
+    initial = {}
+    if request.GET.get("auth_type") in SYSTEMS[system].auth_types:
+        initial["auth_type"] = request.GET["auth_type"]
+    form = ConnectionForm(request.POST or None, request.FILES or None, system=system,
+                          initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         credentials = form.credentials()
@@ -82,12 +104,16 @@ def connection_new(request: HttpRequest, system: str) -> HttpResponse:
                 form.add_error(field if field in form.fields else None, errors)
         else:
             if connection.auth_type == Connection.AuthType.OAUTH2_CODE:
-                return redirect("connection_authorize", pk=connection.pk)
+                authorize = reverse("connection_authorize", args=[connection.pk])
+                return redirect(_with_query(authorize, {"next": next_url}) if next_url
+                                else authorize)
             result = connection_test(connection=connection)
             messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR,
-                                 result.message)
-            return redirect("connection_detail", pk=connection.pk)
-    return render(request, "portal/connections/form.html", {"form": form, "info": form.info})
+                                 f"{connection.name}: {result.message}" if next_url
+                                 else result.message)
+            return redirect(next_url or reverse("connection_detail", args=[connection.pk]))
+    return render(request, "portal/connections/form.html",
+                  {"form": form, "info": form.info, "next": next_url})
 
 
 @require_POST
@@ -95,9 +121,10 @@ def connection_new(request: HttpRequest, system: str) -> HttpResponse:
 def connection_test_view(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)
     result = connection_test(connection=connection)
+    next_url = safe_next(request.POST.get("next"))
     messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR,
-                         result.message)
-    return redirect("connection_detail", pk=pk)
+                         f"{connection.name}: {result.message}" if next_url else result.message)
+    return redirect(next_url or reverse("connection_detail", args=[pk]))
 
 
 def _public_origin(request: HttpRequest) -> str:
@@ -112,7 +139,8 @@ def connection_authorize(request: HttpRequest, pk: int) -> HttpResponse:
     """Send the browser to the system's consent page; the answer comes back to the callback."""
     connection = get_object_or_404(Connection, pk=pk)
     state = signing.dumps({"tenant": db.tenant.slug, "connection": connection.pk,
-                           "origin": f"{request.scheme}://{request.get_host()}"},
+                           "origin": f"{request.scheme}://{request.get_host()}",
+                           "next": safe_next(request.GET.get("next"))},
                           salt=OAUTH_STATE_SALT)
     redirect_uri = _public_origin(request) + settings.OAUTH_CALLBACK_PATH
     url = oauth_authorization_url(connection.system, connection_config(connection),
@@ -138,10 +166,13 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
     if urlsplit(origin).hostname != f"{tenant.slug}.{settings.BASE_DOMAIN}":
         return render(request, "public/oauth_error.html",
                       {"message": "The sign-in link names another site."}, status=400)
-    back = f"{origin}/connections/{state['connection']}/"
+    next_url = safe_next(state.get("next"))
+    # Back to where the person started (the wizard names itself), else the connection page.
+    back = origin + (_with_query(next_url, {"connection": str(state["connection"])})
+                     if next_url else f"/connections/{state['connection']}/")
     if request.GET.get("error"):
         reason = request.GET.get("error_description") or request.GET["error"]
-        return HttpResponseRedirect(f"{back}?{urlencode({'oauth_error': reason})}")
+        return HttpResponseRedirect(_with_query(back, {"oauth_error": reason}))
     with schema_context(tenant.schema_name):
         connection = get_object_or_404(Connection, pk=state["connection"])
         redirect_uri = _public_origin(request) + settings.OAUTH_CALLBACK_PATH
@@ -150,11 +181,11 @@ def oauth_callback(request: HttpRequest) -> HttpResponse:
                                         code=request.GET.get("code", ""),
                                         redirect_uri=redirect_uri, callback_query=request.GET)
         except ConnectorError as exc:
-            return HttpResponseRedirect(f"{back}?{urlencode({'oauth_error': exc.message})}")
+            return HttpResponseRedirect(_with_query(back, {"oauth_error": exc.message}))
         connection_token_save(connection=connection, token=token)
         if token.get("store_hash") and not connection.account:
             connection.account = token["store_hash"]
             connection.save(update_fields=["account", "updated_at"])
         result = connection_test(connection=connection)
     query = {"connected": "1"} if result.ok else {"oauth_error": result.message}
-    return HttpResponseRedirect(f"{back}?{urlencode(query)}")
+    return HttpResponseRedirect(_with_query(back, query))

@@ -4,40 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.decorators import editor_required
-from billing.limits import LimitExceeded
-from integrations.models import Connection, DeadLetter, Flow, IntegrationPair
-from integrations.pair_templates import template_list
-from integrations.services.pairs import (
-    flow_run_now,
-    pair_create_from_template,
-    pair_set_status,
-    pair_webhooks_register,
-)
+from integrations.models import DeadLetter, Flow, IntegrationPair
+from integrations.pair_templates import template_get, template_list
+from integrations.selectors import pair_allowances
+from integrations.services.pairs import flow_run_now, pair_set_status, pair_webhooks_register
 from integrations.services.polling import backfill_progress, flow_backfill
-
-
-class PairForm(forms.Form):
-    name = forms.CharField(max_length=200)
-    template = forms.ChoiceField()
-    brightpearl = forms.ModelChoiceField(
-        queryset=Connection.objects.filter(system=Connection.System.BRIGHTPEARL))
-    partner = forms.ModelChoiceField(
-        queryset=Connection.objects.exclude(system=Connection.System.BRIGHTPEARL))
-    environment = forms.ChoiceField(choices=Connection.Environment.choices)
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["template"].choices = [(t.key, t.name) for t in template_list()]
+from integrations.views.onboarding import BILLING_PATH, review
 
 
 @login_required
@@ -48,29 +28,28 @@ def pair_list(request: HttpRequest) -> HttpResponse:
             resolution=DeadLetter.Resolution.OPEN).count()})
 
 
-@editor_required
+@login_required
 def pair_new(request: HttpRequest) -> HttpResponse:
-    form = PairForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+    """Choose a template, then review its flows and go live (the wizard's last steps).
+
+    A POST naming every field at once (template, name, connections, environment) still
+    creates the pair in one step, with the template's default flows.
+    """
+    if request.method == "POST" and not request.user.can_edit:
+        raise PermissionDenied("Viewers can only look; ask an owner or admin to go live.")
+    key = request.POST.get("template") or request.GET.get("template")
+    if key:
         try:
-            with transaction.atomic():
-                pair = pair_create_from_template(
-                    name=data["name"], template_key=data["template"],
-                    brightpearl=data["brightpearl"], partner=data["partner"],
-                    environment=data["environment"], created_by=request.user.email)
-        except LimitExceeded as exc:
-            form.add_error(None, exc.reason)
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            template = template_get(key)
+        except LookupError:
+            messages.error(request, f"There is no pair template {key!r}; choose one below.")
         else:
-            registration = pair_webhooks_register(pair=pair)
-            for event, reason in registration.failed.items():
-                messages.error(request, f"Could not subscribe to {event}: {reason}")
-            messages.success(request, f"{pair.name} is live with {pair.flows.count()} flows.")
-            return redirect("pair_detail", pk=pair.pk)
-    return render(request, "portal/pairs/form.html", {"form": form})
+            return review(request, template, wizard=False)
+    elif request.method == "POST":
+        messages.error(request, "Choose a pair template first.")
+    return render(request, "portal/pairs/form.html", {
+        "templates": template_list(), "allowances": pair_allowances(),
+        "billing_path": BILLING_PATH})
 
 
 @login_required
