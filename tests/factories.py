@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import factory
+from django.utils import timezone
 
 from accounts.models import User
 from billing.models import Plan
@@ -40,3 +41,81 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+# Tenant-schema rows of the integrations app (create them inside a tenant, e.g. `tenant_a`).
+
+class ConnectionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Connection"
+
+    name = factory.Sequence(lambda n: f"Connection {n}")
+    system = "brightpearl"
+    base_url = "http://127.0.0.1:9/nowhere"
+    account = "acct"
+    auth_type = "api_token"
+    credentials = factory.LazyFunction(lambda: {"access_token": "tok-test"})
+
+
+class MappingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Mapping"
+
+    name = factory.Sequence(lambda n: f"Mapping {n}")
+
+
+class IntegrationPairFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.IntegrationPair"
+
+    name = factory.Sequence(lambda n: f"Pair {n}")
+    template_key = "brightpearl-bigcommerce"
+    brightpearl = factory.SubFactory(ConnectionFactory, system="brightpearl")
+    partner = factory.SubFactory(ConnectionFactory, system="bigcommerce")
+
+
+class FlowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Flow"
+
+    pair = factory.SubFactory(IntegrationPairFactory)
+    key = factory.Sequence(lambda n: f"flow-{n}")
+    name = factory.Sequence(lambda n: f"Flow {n}")
+    entity = "order"
+    source_system = "bigcommerce"
+    target_system = "brightpearl"
+    trigger = "webhook"
+    mapping = factory.SubFactory(MappingFactory)
+
+
+class InboundEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.InboundEvent"
+
+    flow = factory.SubFactory(FlowFactory)
+    connection = factory.LazyAttribute(lambda o: o.flow.source_connection)
+    event_type = "store/order/created"
+    external_id = factory.Sequence(lambda n: str(1000 + n))
+    dedupe_key = factory.Sequence(lambda n: f"event-{n}")
+    status = "done"
+
+
+class TransactionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.Transaction"
+
+    flow = factory.SubFactory(FlowFactory)
+    source_id = factory.Sequence(lambda n: str(1000 + n))
+    status = "success"
+    started_at = factory.LazyFunction(timezone.now)
+
+
+class DeadLetterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "integrations.DeadLetter"
+
+    flow = factory.SubFactory(FlowFactory)
+    event = factory.SubFactory(InboundEventFactory, flow=factory.SelfAttribute("..flow"),
+                               status="dead")
+    error_class = "MissingReference"
+    reason = "The SKU is unknown in the target system."
