@@ -6,6 +6,7 @@ only adjust what differs.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import unquote
 
@@ -55,6 +56,11 @@ SHARED_APPS = [
     # The docs pages' JavaScript and CSS, served by us: the API docs work with no CDN.
     "drf_spectacular_sidecar",
     "django_htmx",
+    # Content-Security-Policy header (csp.middleware) and its system checks.
+    "csp",
+    # Login lockout. In both lists: staff sign-ins are counted in the public schema, a
+    # tenant's in its own schema, so one tenant's failures never lock out another's users.
+    "axes",
 ]
 TENANT_APPS = [
     "django.contrib.auth",
@@ -63,6 +69,7 @@ TENANT_APPS = [
     "django.contrib.messages",
     "accounts",
     "integrations",
+    "axes",
 ]
 INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 
@@ -92,7 +99,10 @@ MIDDLEWARE = [
     # request.htmx: views answer htmx requests with a fragment instead of the whole page.
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "config.tenant_admin.TenantDataAdminMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into our lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 TEMPLATES = [
@@ -176,6 +186,53 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The lockout check comes first so a locked-out client is refused before any password is
+# checked (accounts/lockout.py: the lockout page, how the client is identified).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# django-axes: this many failed sign-ins of one email from one IP address lock that pair out
+# for LOGIN_LOCKOUT_MINUTES (a wrong guess from elsewhere does not lock the real user out).
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# The key Django's login forms (portal and staff admin) pass to authenticate().
+AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "accounts.lockout.client_username"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
+# Reverse proxies in front of the web processes that append to X-Forwarded-For; 0: the
+# client is REMOTE_ADDR. Set it to the real count or clients can pose as any address.
+LOGIN_TRUSTED_PROXY_COUNT = env.int("LOGIN_TRUSTED_PROXY_COUNT", default=0)
+# Days an emailed invitation to join a tenant's team stays valid.
+INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
+
+# --- Security headers ---------------------------------------------------------------------------
+# django-csp 4. Scripts only from our own static files (no inline scripts or handlers: pages
+# pass data with json_script); inline styles are allowed, the templates use them. Views that
+# need more say so with a csp decorator next to them.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    },
+}
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Templates put the token in the page (hx-headers); no script reads the cookie.
+CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -13,6 +13,12 @@ INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 # its web server coalesces as production does.
 EVENTS_ENQUEUE_WINDOW_MS = int(os.environ.get("EVENTS_ENQUEUE_WINDOW_MS", "0"))
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# django-axes as in production, except that the test client's login() (no request) is let
+# through to the password check: see tests/accounts/lockout_backend.py.
+AUTHENTICATION_BACKENDS = [
+    "tests.accounts.lockout_backend.TestClientLoginAxesBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
