@@ -95,3 +95,65 @@ def alert_deliver(*, alert_id: int) -> AlertEvent:
     alert.delivery_error = "; ".join(errors)
     alert.save(update_fields=["delivered_email", "delivered_webhook", "delivery_error"])
     return alert
+
+
+def alert_rule_describe(*, rule: AlertRule) -> str:
+    """When the rule sends an alert, in the words a customer would use."""
+    threshold = rule.threshold
+    if rule.kind == AlertRule.Kind.DEAD_LETTERS:
+        noun = "dead letter is" if threshold == 1 else "dead letters are"
+        return (f"When {threshold} or more {noun} waiting to be fixed and replayed or "
+                "discarded.")
+    if rule.kind == AlertRule.Kind.FLOW_FAILING:
+        times = "time" if threshold == 1 else "times in a row"
+        return f"When a flow fails {threshold} {times}."
+    if rule.kind == AlertRule.Kind.CIRCUIT_OPEN:
+        return ("When a connection fails so often that Clarity pauses calls to it for a while "
+                "(its circuit opens). The threshold is not used.")
+    if rule.kind == AlertRule.Kind.USAGE:
+        points = [f"{p}%" for p in USAGE_THRESHOLDS if p >= threshold]
+        if not points:
+            return "Never: usage is checked at 80% and 100% of the allowance."
+        return (f"When this month's transactions reach {' and again at '.join(points)} of the "
+                "plan's fair-use allowance.")
+    return rule.get_kind_display()
+
+
+def alert_rule_create(
+    *, kind: str, threshold: int, emails: list[str], webhook_url: str, enabled: bool = True,
+) -> AlertRule:
+    return AlertRule.objects.create(kind=kind, threshold=threshold, emails=emails,
+                                    webhook_url=webhook_url, enabled=enabled)
+
+
+def alert_rule_update(
+    *, rule: AlertRule, kind: str, threshold: int, emails: list[str], webhook_url: str,
+    enabled: bool,
+) -> AlertRule:
+    rule.kind, rule.threshold, rule.emails = kind, threshold, emails
+    rule.webhook_url, rule.enabled = webhook_url, enabled
+    rule.save(update_fields=["kind", "threshold", "emails", "webhook_url", "enabled"])
+    return rule
+
+
+def alert_rule_set_enabled(*, rule: AlertRule, enabled: bool) -> AlertRule:
+    rule.enabled = enabled
+    rule.save(update_fields=["enabled"])
+    return rule
+
+
+def alert_rule_delete(*, rule: AlertRule) -> None:
+    rule.delete()
+
+
+def alert_test_send(*, rule: AlertRule, by: str) -> AlertEvent:
+    """Deliver a test alert to the rule's recipients now, the way a real one goes out
+    (alert_deliver), and return it with what happened. Not through alert_raise: a test is
+    wanted even when the rule is disabled or just alerted, and the person waits to see it
+    arrive rather than leaving it to a worker."""
+    description = alert_rule_describe(rule=rule)
+    event = AlertEvent.objects.create(
+        rule=rule, key=f"test:{timezone.now():%Y%m%dT%H%M%S.%f}",
+        message=f"Test alert sent by {by} from the portal; nothing is wrong. This rule alerts: "
+                f"{description[0].lower()}{description[1:]}")
+    return alert_deliver(alert_id=event.pk)

@@ -6,9 +6,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import schema_context
 
+from accounts.models import User
 from billing.models import Invoice, Plan, Subscription
 from billing.services import invoice_issue, subscription_change_plan, subscription_periods_advance
+from tests.conftest import TEST_PASSWORD
 from tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
@@ -126,3 +129,22 @@ def test_a_free_plans_invoice_is_settled_as_issued(tenant_a):
     _active(subscription)
     invoice = invoice_issue(subscription=subscription)
     assert (invoice.total, invoice.status) == (Decimal("0.00"), Invoice.Status.PAID)
+
+
+
+@pytest.fixture
+def staff_client(client, django_db_setup):
+    with schema_context("public"):
+        User.objects.create_superuser("staff@clarity.example.com", TEST_PASSWORD)
+    client.login(username="staff@clarity.example.com", password=TEST_PASSWORD)
+    return client
+
+
+def test_staff_see_invoices_in_the_admin_and_mark_one_paid(tenant_b, staff_client):
+    invoice = invoice_issue(subscription=_active(tenant_b.subscription))
+    page = staff_client.get("/admin/billing/invoice/", HTTP_HOST="localhost").content.decode()
+    assert invoice.number in page
+    staff_client.post("/admin/billing/invoice/", {
+        "action": "mark_paid", "_selected_action": [invoice.pk]}, HTTP_HOST="localhost")
+    invoice.refresh_from_db()
+    assert invoice.status == Invoice.Status.PAID and invoice.paid_at
