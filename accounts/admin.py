@@ -1,6 +1,8 @@
 from typing import Any
 
 import rest_framework_api_key.admin  # noqa: F401  (registers the model unregistered below)
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -8,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from rest_framework_api_key.models import APIKey as LibraryAPIKey
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, Invitation, User
 from accounts.services import api_key_create, api_key_revoke
 from config.tenant_admin import TenantModelAdmin, tenant_data_site
 
@@ -92,3 +94,28 @@ class ApiKeyAdmin(TenantModelAdmin):
         for key in keys:
             api_key_revoke(api_key=key, by=request.user.email)
         self.message_user(request, f"Revoked {len(keys)} API key(s).")
+
+
+@admin.register(Invitation, site=tenant_data_site)
+class InvitationAdmin(TenantModelAdmin):
+    """Read-only: invitations are made and ended by the tenant's owners and admins, whose
+    rules (who may grant which role) the portal enforces."""
+
+    list_display = ("email", "role", "invited_by", "created_at", "expires_at", "accepted_at",
+                    "cancelled_at")
+    list_filter = ("role",)
+    search_fields = ("email",)
+    readonly_fields = list_display
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Invitation | None = None) -> bool:
+        return False
+
+
+# A tenant's failed sign-ins are counted in its own schema: staff unlock a customer by
+# deleting the attempt here (the public admin's list holds only staff sign-ins).
+@admin.register(AccessAttempt, site=tenant_data_site)
+class TenantAccessAttemptAdmin(TenantModelAdmin, AxesAccessAttemptAdmin):
+    pass

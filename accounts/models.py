@@ -3,6 +3,7 @@ their API keys) in their tenant's."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -109,3 +110,47 @@ class ApiKey(AbstractAPIKey):
     @property
     def can_write(self) -> bool:
         return self.scope == self.Scope.READ_WRITE
+
+
+def invitation_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Invitation(models.Model):
+    """An emailed invitation to join the tenant's team with a role.
+
+    Only a hash of the token is stored: the link in the email is the only copy, so a database
+    dump cannot be used to join. Resending makes a new token, which ends the old link.
+    """
+
+    email = models.EmailField()
+    role = models.CharField(max_length=16, choices=User.Role.choices, default=User.Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="invitations_sent")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # One open invitation per address: a second would leave two live links with
+            # possibly different roles.
+            models.UniqueConstraint(fields=["email"],
+                                    condition=models.Q(accepted_at__isnull=True,
+                                                       cancelled_at__isnull=True),
+                                    name="invitation_one_open_per_email"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} as {self.get_role_display()}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None
+
+    @property
+    def has_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

@@ -1,3 +1,10 @@
 """Public-site URLs of the tenants app: sign-up."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from tenants import views
+
+urlpatterns = [
+    path("signup/", views.signup, name="signup"),
+    path("signup/address/", views.signup_address, name="signup_address"),
+]
