@@ -444,3 +444,50 @@ class AlertEvent(models.Model):
 
     def __str__(self) -> str:
         return self.message[:80]
+
+
+class Operation(models.Model):
+    """A long operation a person started (bulk replay or discard, backfill, import), with its
+    progress, so the portal can show how far it got and what came of it."""
+
+    class Kind(models.TextChoices):
+        REPLAY = "replay", "Replay dead letters"
+        DISCARD = "discard", "Discard dead letters"
+        BACKFILL = "backfill", "Backfill"
+        IMPORT = "import", "Import"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    label = models.CharField(max_length=300, blank=True,
+                             help_text="What it works on, in words: the filter or the flow.")
+    # What the worker needs to carry on: the filter, and how far it got (a keyset cursor).
+    params = models.JSONField(default=dict, blank=True)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if not self.total:
+            return 100 if self.is_finished else 0
+        return min(100, (self.done + self.failed) * 100 // self.total)

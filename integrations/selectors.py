@@ -7,10 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Max, Prefetch, Q
+from django.core.exceptions import ValidationError
+from django.db import connection as db
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
 from django.db.models.functions import Trunc
 from django.utils import timezone
 
+from billing.limits import tenant_plan
+from integrations.filters import DeadLetterLogFilter
 from integrations.models import (
     Connection,
     DeadLetter,
@@ -19,6 +23,7 @@ from integrations.models import (
     IntegrationPair,
     LookupEntry,
     LookupTable,
+    Operation,
     Transaction,
 )
 from integrations.services.circuit import open_for
@@ -338,3 +343,71 @@ def chart_series(*, range_key: str, pair: IntegrationPair | None = None,
             "buckets": [b.isoformat().replace("+00:00", "Z") for b in chart.buckets],
             "labels": [b.strftime(_BUCKET_LABEL[chart.unit]) for b in chart.buckets],
             "series": series}
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    """One page of a list in newest-first (``-pk``) order, and the keys of its neighbours:
+    ``older`` goes in ``?after=``, ``newer`` in ``?before=``. No COUNT: logs are big."""
+
+    items: list[Any]
+    older: int | None
+    newer: int | None
+
+
+def keyset_page(queryset: QuerySet[Any], *, after: int | None = None,
+                before: int | None = None, size: int = 50) -> KeysetPage:
+    if before is not None:
+        rows = list(queryset.filter(pk__gt=before).order_by("pk")[:size + 1])
+        more_newer = len(rows) > size
+        items = rows[:size][::-1]
+        return KeysetPage(items=items, older=items[-1].pk if items else before,
+                          newer=items[0].pk if items and more_newer else None)
+    if after is not None:
+        queryset = queryset.filter(pk__lt=after)
+    rows = list(queryset.order_by("-pk")[:size + 1])
+    items = rows[:size]
+    return KeysetPage(items=items, older=items[-1].pk if len(rows) > size else None,
+                      newer=items[0].pk if items and after is not None else None)
+
+
+def transactions_retained(*, now: dt.datetime | None = None) -> QuerySet[Transaction]:
+    """The log as far back as the plan keeps it. Older rows only wait for the daily purge;
+    leaving them out also bounds what a search has to read."""
+    rows = Transaction.objects.select_related("flow__pair")
+    plan = tenant_plan(tenant=db.tenant)
+    if plan is not None:
+        oldest = (now or timezone.now()) - dt.timedelta(days=plan.log_retention_days)
+        rows = rows.filter(started_at__gte=oldest)
+    return rows
+
+
+def transaction_attempts(*, transaction: Transaction) -> list[Transaction]:
+    """Every attempt at the same event, oldest first (the event's own retries and replays)."""
+    if transaction.event_id is None:
+        return [transaction]
+    return list(Transaction.objects.filter(event_id=transaction.event_id)
+                .order_by("started_at", "pk"))
+
+
+def dead_letter_error_classes() -> list[str]:
+    return list(DeadLetter.objects.order_by("error_class").values_list("error_class", flat=True)
+                .distinct()[:100])
+
+
+def operations_recent(*, limit: int = 50) -> list[Operation]:
+    return list(Operation.objects.all()[:limit])
+
+
+def dead_letters_matching(*, filters: dict[str, Any], ids: list[int] | None = None
+                          ) -> QuerySet[DeadLetter]:
+    """The open dead letters a portal filter (and a ticked selection, if any) names; what a
+    bulk replay or discard works through."""
+    found = DeadLetterLogFilter(data=filters, queryset=DeadLetter.objects.all())
+    if not found.is_valid():
+        raise ValidationError({name: [str(error) for error in errors]
+                               for name, errors in found.errors.items()})
+    letters = found.qs.filter(resolution=DeadLetter.Resolution.OPEN)
+    if ids is not None:
+        letters = letters.filter(pk__in=ids)
+    return letters

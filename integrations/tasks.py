@@ -8,6 +8,7 @@ from integrations.models import Flow
 from integrations.services import circuit
 from integrations.services.alerts import alert_deliver
 from integrations.services.events import events_sweep
+from integrations.services.operations import operation_run
 from integrations.services.polling import flow_poll
 from integrations.services.retention import logs_purge
 from integrations.services.sync import event_process, events_process
@@ -61,6 +62,15 @@ def logs_purge_all_task() -> None:
 
     for tenant in tenant_list_active():
         logs_purge_task.send_with_options(tenant_schema=tenant.schema_name)
+
+
+# A person waits on these (the operation page polls its progress): each message does a few
+# chunks and sends the rest on, so it never nears the time limit. No broker retries: a failed
+# operation says why on its page, and what its finished chunks did stays done.
+@dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=600_000)
+def operation_run_task(operation_id: int) -> None:
+    if operation_run(operation_id=operation_id):
+        operation_run_task.send(operation_id)
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=0)

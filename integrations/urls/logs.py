@@ -1,3 +1,20 @@
-"""Portal URLs: logs."""
+"""Portal URLs: logs (the transaction log, dead letters, long operations' progress)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from integrations.views import logs
+
+urlpatterns = [
+    path("transactions/", logs.transaction_list, name="transaction_list"),
+    path("transactions/<int:pk>/", logs.transaction_detail, name="transaction_detail"),
+    path("dead-letters/", logs.dead_letter_list, name="dead_letter_list"),
+    path("dead-letters/bulk/", logs.dead_letters_bulk, name="dead_letters_bulk"),
+    path("dead-letters/<int:pk>/", logs.dead_letter_detail, name="dead_letter_detail"),
+    path("dead-letters/<int:pk>/replay/", logs.dead_letter_replay_view,
+         name="dead_letter_replay"),
+    path("dead-letters/<int:pk>/discard/", logs.dead_letter_discard_view,
+         name="dead_letter_discard"),
+    path("operations/", logs.operation_list, name="operation_list"),
+    path("operations/<int:pk>/", logs.operation_detail, name="operation_detail"),
+    path("operations/<int:pk>/progress/", logs.operation_progress, name="operation_progress"),
+]
