@@ -1,7 +1,8 @@
 """The staff admin for one tenant's data, served on the public domain.
 
-Clarity staff sign in once, in the public schema, and open ``/admin/tenant/<slug>/`` to see and
-manage that tenant's connections, mappings and lookup tables. The middleware loads the staff
+Clarity staff sign in once, in the public schema, and open ``/admin/tenant/<slug>/`` to manage
+that tenant's connections, mappings and lookup tables, and to look (read-only) at its pairs,
+flows, transaction log, dead letters and inbound events. The middleware loads the staff
 user and session from the public schema first, then runs the view with the search path set to
 ``<tenant schema>, public`` and resets it before the session is saved, so staff credentials
 never touch a tenant schema and tenant rows are read from the right one.
@@ -65,6 +66,28 @@ class TenantModelAdmin(admin.ModelAdmin):
 
     def log_deletions(self, request: HttpRequest, queryset: Any) -> None:
         return None
+
+
+class ReadOnlyTenantAdmin(TenantModelAdmin):
+    """A window onto the tenant's running integration: staff look, the customer acts.
+
+    Pairs, flows and their logs change through the portal and the sync engine, where every
+    change has its checks (plan limits, webhook registration, replays); an admin form
+    editing the rows directly would skip them.
+    """
+
+    actions = None
+    # Log tables grow by millions of rows; an exact total on every page is not worth a scan.
+    show_full_result_count = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @lru_cache(maxsize=4096)

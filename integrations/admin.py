@@ -10,8 +10,20 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
 
-from config.tenant_admin import TenantModelAdmin, tenant_data_site
-from integrations.models import Connection, LookupEntry, LookupTable, Mapping, MappingVersion
+from config.tenant_admin import ReadOnlyTenantAdmin, TenantModelAdmin, tenant_data_site
+from integrations.models import (
+    Connection,
+    DeadLetter,
+    Flow,
+    InboundEvent,
+    IntegrationPair,
+    LookupEntry,
+    LookupTable,
+    Mapping,
+    MappingVersion,
+    Transaction,
+)
+from integrations.redaction import redact
 from integrations.resources import LookupEntryResource, MappingResource
 from integrations.services.connections import connection_test
 from integrations.services.mappings import mapping_preview
@@ -154,3 +166,122 @@ class LookupEntryAdmin(TenantImportExportAdmin):
     list_filter = ("table",)
     search_fields = ("key", "value")
     list_select_related = ("table",)
+
+
+def _record(value: Any) -> str:
+    """A stored record as staff see it: secrets (passwords, tokens, card numbers) redacted."""
+    if value in (None, "", {}, []):
+        return "—"
+    return format_html('<pre style="max-height:30em;overflow:auto;white-space:pre-wrap">{}</pre>',
+                       json.dumps(redact(value), indent=2, ensure_ascii=False, default=str))
+
+
+class FlowInline(admin.TabularInline):
+    model = Flow
+    extra = 0
+    can_delete = False
+    fields = ("name", "entity", "source_system", "target_system", "trigger", "enabled",
+              "last_polled_at")
+    readonly_fields = fields
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(IntegrationPair, site=tenant_data_site)
+class IntegrationPairAdmin(ReadOnlyTenantAdmin):
+    list_display = ("name", "template_key", "environment", "status", "brightpearl", "partner",
+                    "created_at")
+    list_filter = ("status", "environment", "template_key")
+    search_fields = ("name", "template_key")
+    list_select_related = ("brightpearl", "partner")
+    inlines = [FlowInline]
+
+
+@admin.register(Flow, site=tenant_data_site)
+class FlowAdmin(ReadOnlyTenantAdmin):
+    list_display = ("name", "pair", "entity", "source_system", "target_system", "trigger",
+                    "enabled", "last_polled_at")
+    list_filter = ("enabled", "trigger", "entity", "source_system", "target_system", "pair")
+    search_fields = ("name", "key", "entity", "pair__name")
+    list_select_related = ("pair",)
+    exclude = ("poll_state",)
+    readonly_fields = ("poll_state_view",)
+
+    @admin.display(description="Poll state")
+    def poll_state_view(self, obj: Flow) -> str:
+        return _record(obj.poll_state)
+
+
+@admin.register(Transaction, site=tenant_data_site)
+class TransactionAdmin(ReadOnlyTenantAdmin):
+    list_display = ("started_at", "flow", "source_id", "target_id", "status", "action",
+                    "attempt", "duration_ms", "error_class")
+    list_filter = ("status", "action", "error_class", "flow__pair", "flow")
+    search_fields = ("source_id", "target_id", "message")
+    list_select_related = ("flow__pair",)
+    date_hierarchy = "started_at"
+    fields = ("flow", "event", "source_id", "target_id", "status", "action", "attempt",
+              "error_class", "message", "started_at", "duration_ms", "source_record_view",
+              "target_record_view")
+    readonly_fields = ("source_record_view", "target_record_view")
+
+    @admin.display(description="Source record (redacted)")
+    def source_record_view(self, obj: Transaction) -> str:
+        return _record(obj.source_record)
+
+    @admin.display(description="Target record (redacted)")
+    def target_record_view(self, obj: Transaction) -> str:
+        return _record(obj.target_record)
+
+
+@admin.register(DeadLetter, site=tenant_data_site)
+class DeadLetterAdmin(ReadOnlyTenantAdmin):
+    list_display = ("created_at", "flow", "error_class", "short_reason", "attempts",
+                    "resolution", "resolved_by")
+    list_filter = ("resolution", "error_class", "flow__pair", "flow")
+    search_fields = ("reason", "event__external_id", "resolved_by")
+    list_select_related = ("flow__pair", "event")
+    date_hierarchy = "created_at"
+    fields = ("flow", "event", "error_class", "reason", "problems_view", "attempts",
+              "resolution", "created_at", "resolved_at", "resolved_by", "source_record_view",
+              "mapped_record_view")
+    readonly_fields = ("problems_view", "source_record_view", "mapped_record_view")
+
+    @admin.display(description="Reason")
+    def short_reason(self, obj: DeadLetter) -> str:
+        return obj.reason if len(obj.reason) <= 120 else obj.reason[:119] + "…"
+
+    @admin.display(description="Problems")
+    def problems_view(self, obj: DeadLetter) -> str:
+        return _record(obj.problems)
+
+    @admin.display(description="Source record (redacted)")
+    def source_record_view(self, obj: DeadLetter) -> str:
+        return _record(obj.source_record)
+
+    @admin.display(description="Mapped record (redacted)")
+    def mapped_record_view(self, obj: DeadLetter) -> str:
+        return _record(obj.mapped_record)
+
+
+@admin.register(InboundEvent, site=tenant_data_site)
+class InboundEventAdmin(ReadOnlyTenantAdmin):
+    list_display = ("received_at", "event_type", "external_id", "origin", "flow", "status",
+                    "attempts", "processed_at")
+    list_filter = ("status", "origin", "flow__pair", "flow")
+    search_fields = ("external_id", "event_type", "dedupe_key", "last_error")
+    list_select_related = ("flow__pair",)
+    date_hierarchy = "received_at"
+    fields = ("flow", "connection", "origin", "event_type", "external_id", "dedupe_key",
+              "status", "attempts", "next_attempt_at", "lease_until", "last_error",
+              "received_at", "processed_at", "payload_view")
+    readonly_fields = ("payload_view",)
+
+    @admin.display(description="Payload (redacted)")
+    def payload_view(self, obj: InboundEvent) -> str:
+        return _record(obj.payload)

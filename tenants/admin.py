@@ -1,15 +1,59 @@
+from collections.abc import Iterable
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import ValidationError
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.html import format_html
 
 from billing.models import Plan, Subscription, UsageCounter
+from billing.services import month_start
 from tenants.models import Domain, Tenant
 from tenants.services import tenant_create, tenant_set_status, tenant_signup_validate
+
+PAIR_TABLE = "integrations_integrationpair"
+
+
+def pair_counts(schemas: Iterable[str]) -> dict[str, dict[str, int]]:
+    """Pairs per environment for each schema, in two queries however many schemas.
+
+    Pairs live in each tenant's schema; one query per tenant would make the staff's tenant
+    list slower with every customer. Schemas whose tables do not exist (a sign-up being
+    rolled back) are left out instead of failing the page.
+    """
+    schemas = list(schemas)
+    if not schemas:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT table_schema FROM information_schema.tables "
+                       "WHERE table_name = %s AND table_schema = ANY(%s)", [PAIR_TABLE, schemas])
+        present = sorted(row[0] for row in cursor.fetchall())
+        if not present:
+            return {}
+        quote = connection.ops.quote_name
+        # Schema names are identifiers, not parameters: quoted, and only ones read back
+        # from the catalogue above.
+        union = " UNION ALL ".join(
+            f"SELECT %s, environment, COUNT(*) FROM {quote(schema)}.{quote(PAIR_TABLE)} "  # noqa: S608
+            "GROUP BY environment" for schema in present)
+        cursor.execute(union, present)
+        counts: dict[str, dict[str, int]] = {}
+        for schema, environment, count in cursor.fetchall():
+            counts.setdefault(schema, {})[environment] = count
+    return counts
+
+
+class TenantChangeList(ChangeList):
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        counts = pair_counts(tenant.schema_name for tenant in self.result_list)
+        for tenant in self.result_list:
+            tenant.pair_counts = counts.get(tenant.schema_name, {})
 
 
 class DomainInline(admin.TabularInline):
@@ -65,21 +109,69 @@ class TenantCreateForm(forms.ModelForm):
 
 @admin.register(Tenant)
 class TenantAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "schema_name", "status", "plan_name", "created_at")
-    list_filter = ("status", "subscription__plan")
+    list_display = ("name", "slug", "status", "plan_name", "subscription_status",
+                    "transactions_this_month", "pairs", "created_at")
+    list_filter = ("status", "subscription__plan", "subscription__status")
     search_fields = ("name", "slug", "domains__domain")
     readonly_fields = ("schema_name", "created_at", "tenant_data")
     actions = ["suspend", "reactivate"]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Tenant]:
+        usage = UsageCounter.objects.filter(tenant=OuterRef("pk"),
+                                            period=month_start(timezone.now()))
         return super().get_queryset(request).exclude(schema_name="public").select_related(
             "subscription__plan"
-        )
+        ).annotate(transactions_used=Subquery(usage.values("transactions")[:1]))
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return TenantChangeList
+
+    @staticmethod
+    def _subscription(tenant: Tenant) -> Subscription | None:
+        try:
+            return tenant.subscription
+        except Subscription.DoesNotExist:
+            return None
 
     @admin.display(description="Plan", ordering="subscription__plan__name")
     def plan_name(self, tenant: Tenant) -> str:
-        subscription = getattr(tenant, "subscription", None)
+        subscription = self._subscription(tenant)
         return subscription.plan.name if subscription else "—"
+
+    @admin.display(description="Subscription", ordering="subscription__status")
+    def subscription_status(self, tenant: Tenant) -> str:
+        subscription = self._subscription(tenant)
+        if subscription is None:
+            return "None"
+        label = subscription.get_status_display()
+        if subscription.status == Subscription.Status.TRIALING and subscription.trial_ends_at:
+            return f"{label} until {subscription.trial_ends_at:%Y-%m-%d}"
+        return label
+
+    @admin.display(description="Transactions this month", ordering="transactions_used")
+    def transactions_this_month(self, tenant: Tenant) -> str:
+        used = getattr(tenant, "transactions_used", None) or 0
+        subscription = self._subscription(tenant)
+        allowance = subscription.plan.monthly_transaction_allowance if subscription else None
+        if not allowance:
+            return f"{used:,}"
+        over = " (past the allowance)" if used >= allowance else ""
+        return f"{used:,} / {allowance:,}{over}"
+
+    @admin.display(description="Pairs (production, sandbox)")
+    def pairs(self, tenant: Tenant) -> str:
+        counts = getattr(tenant, "pair_counts", None)
+        if counts is None:  # outside the list, e.g. a single tenant's page
+            counts = pair_counts([tenant.schema_name]).get(tenant.schema_name, {})
+        subscription = self._subscription(tenant)
+        plan = subscription.plan if subscription else None
+
+        def one(environment: str, limit: int | None) -> str:
+            used = counts.get(environment, 0)
+            return f"{used}" if limit is None else f"{used}/{limit}"
+
+        return (f"{one('production', plan.production_pair_limit if plan else None)}, "
+                f"{one('sandbox', plan.sandbox_pair_limit if plan else None)}")
 
     def get_form(self, request: HttpRequest, obj: Tenant | None = None, **kwargs: Any) -> Any:
         if obj is None:
@@ -89,15 +181,17 @@ class TenantAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Tenant | None = None) -> Any:
         if obj is None:
             return ("name", "slug", "owner_email", "owner_password", "plan", "trial_days")
-        return ("name", "slug", "schema_name", "status", "created_at", "tenant_data")
+        return ("name", "slug", "schema_name", "status", "created_at", "pairs", "tenant_data")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Tenant | None = None) -> Any:
-        return ("slug", "schema_name", "created_at", "tenant_data") if obj else ()
+        return ("slug", "schema_name", "created_at", "pairs", "tenant_data") if obj else ()
 
     @admin.display(description="Tenant data")
     def tenant_data(self, tenant: Tenant) -> str:
-        return format_html('<a href="/admin/tenant/{}/">Connections, mappings and lookup '
-                           "tables of {}</a>", tenant.slug, tenant.name)
+        return format_html('<a href="/admin/tenant/{}/">Pairs, flows, transactions, dead '
+                           "letters, connections, mappings and lookup tables of {}</a> "
+                           "(read-only except mappings and lookup tables)", tenant.slug,
+                           tenant.name)
 
     def get_inlines(self, request: HttpRequest, obj: Tenant | None) -> Any:
         return [DomainInline, SubscriptionInline, UsageInline] if obj else []
