@@ -73,7 +73,7 @@ def allowances(
     move to). Pair counts come from the caller: they live in the tenant's schema."""
     used = {"production_pairs": production_pairs, "sandbox_pairs": sandbox_pairs,
             "transactions": usage_this_month(tenant=tenant, at=at).transactions}
-    return [Allowance(key=key, label=label, used=used[key], limit=_limit(plan, key))  # type: ignore[arg-type]
+    return [Allowance(key=key, label=label, used=used[key], limit=_limit(plan, key))
             for key, label in LIMIT_LABELS.items()]
 
 
@@ -109,7 +109,7 @@ def plan_change_check(
             problems.append(
                 f"The {plan.name} plan includes {limit} {kind} integration "
                 f"{_noun(limit, 'pair', 'pairs')} and you have {used}; retire "
-                f"{used - limit} first.")  # type: ignore[operator]
+                f"{used - limit} first.")
     if problems:
         return Decision(allowed=False, code="plan_does_not_fit",
                         reason=" ".join([*problems, "Your plan was not changed."]))

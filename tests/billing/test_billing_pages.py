@@ -82,7 +82,8 @@ def test_billing_page_shows_usage_against_the_plans_allowances(owner, tenant_a):
 def test_reaching_the_pair_limit_marks_the_plans_that_lift_it(owner, tenant_a):
     _production_pairs(1)
     page = _page(owner)
-    assert "You have reached the Clarity Connect plan's limit of 1 production integration" in page
+    assert ("Production integration pairs: you use 1 of the 1 the Clarity Connect plan "
+            "includes, so no more can be added." in page)
     assert page.count("✓ Production integration pairs") == 2  # Growth and Enterprise
 
 
