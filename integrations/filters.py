@@ -61,7 +61,7 @@ def _flows() -> QuerySet[Flow]:
 class TransactionLogFilter(api_filters.TransactionFilter):
     pair = django_filters.ModelChoiceFilter(
         field_name="flow__pair", queryset=IntegrationPair.objects.order_by("name"),
-        empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
+        label="Integration", empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
     flow = django_filters.ModelChoiceFilter(
         field_name="flow", queryset=_flows(), empty_label="All flows",
         error_messages=_NO_SUCH_FLOW)
@@ -98,7 +98,7 @@ class TransactionLogFilter(api_filters.TransactionFilter):
 class DeadLetterLogFilter(api_filters.DeadLetterFilter):
     pair = django_filters.ModelChoiceFilter(
         field_name="flow__pair", queryset=IntegrationPair.objects.order_by("name"),
-        empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
+        label="Integration", empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
     flow = django_filters.ModelChoiceFilter(
         field_name="flow", queryset=_flows(), empty_label="All flows",
         error_messages=_NO_SUCH_FLOW)
@@ -106,6 +106,8 @@ class DeadLetterLogFilter(api_filters.DeadLetterFilter):
                                              empty_label="Any")
     error_class = django_filters.CharFilter(
         label="Error class", widget=forms.TextInput(attrs={"list": "error-classes"}))
+    external_id = django_filters.CharFilter(field_name="event__external_id", label="Record id",
+                                            help_text="The source record's id.")
     date_from = django_filters.DateFilter(method="_from", label="From", help_text=_DAY_HELP,
                                           widget=_day_input())
     date_to = django_filters.DateFilter(method="_to", label="To", help_text=_DAY_HELP,

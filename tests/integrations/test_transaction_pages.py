@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection as db
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import User
@@ -131,6 +133,16 @@ def test_pages_follow_one_another_by_key_without_overlap(order_flow, viewer_clie
     assert _listed(first) == ["4", "3"]
     assert _listed(second) == ["2", "1"]
     assert _listed(back) == ["4", "3"]
+
+
+def test_the_log_never_counts_the_table(order_flow, viewer_client):
+    transaction_make(order_flow, "1")
+
+    with CaptureQueriesContext(db) as queries:
+        viewer_client.get("/transactions/?status=success&q=T1")
+
+    log_queries = [q["sql"] for q in queries if "integrations_transaction" in q["sql"]]
+    assert log_queries and not any("COUNT(" in sql.upper() for sql in log_queries)
 
 
 def test_a_malformed_page_link_says_so_and_shows_the_newest(order_flow, viewer_client):
