@@ -204,12 +204,14 @@ def _report(request: HttpRequest, outcome: GoLive) -> None:
                                   f"off: {', '.join(outcome.left_off)}.")
     else:
         messages.success(request, f"{pair.name} is live with {len(outcome.enabled)} flows.")
-    if outcome.webhooks.registered:
-        messages.success(request, f"Subscribed to {len(outcome.webhooks.registered)} webhook "
-                                  f"events: {', '.join(outcome.webhooks.registered)}.")
+    registered = outcome.webhooks.registered
+    if registered:
+        noun = "event" if len(registered) == 1 else "events"
+        messages.success(request, f"Subscribed to {len(registered)} webhook {noun}: "
+                                  f"{', '.join(registered)}.")
     for event, reason in outcome.webhooks.failed.items():
-        messages.error(request, f"Could not subscribe to {event}: {reason} Retry from "
-                                "“Register webhooks” on this page.")
+        messages.error(request, f"Could not subscribe to {event} ({reason.rstrip('.')}); "
+                                "retry with “Subscribe to webhooks” on this page.")
 
 
 def review(request: HttpRequest, template: PairTemplate, *, wizard: bool) -> HttpResponse:

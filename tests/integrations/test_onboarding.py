@@ -109,7 +109,7 @@ def test_brightpearl_oauth_from_the_wizard_comes_back_to_it_connected(editor, ne
     created = editor.post("/connections/new/brightpearl/", {
         "name": "Brightpearl", "environment": "sandbox", "base_url": account["base_url"],
         "account": account["account"], "auth_type": "oauth2_code", "next": WIZARD})
-    consent_url = editor.get(created["Location"])["Location"]
+    consent_url = editor.get(oauth_continue_url(created))["Location"]
 
     # The browser at Brightpearl's consent page, then back at Clarity's public callback.
     consent = httpx.get(consent_url, timeout=10)
@@ -129,6 +129,35 @@ def test_brightpearl_oauth_from_the_wizard_comes_back_to_it_connected(editor, ne
     assert "Connected to Brightpearl: Brightpearl is signed in and tested." in page
     assert _ticks(page) == ["Connect Brightpearl"]
     assert "✓ Connected and tested" in page
+
+
+def test_bigcommerce_app_install_from_the_wizard_comes_back_to_it_connected(
+        editor, new_account, settings):
+    brightpearl_connection(new_account("brightpearl"))
+    # A store that has Clarity's (sandbox) app available to install.
+    store = new_account("bigcommerce", credentials=dict(settings.OAUTH_APPS["bigcommerce"]))
+    back = f"{WIZARD}?partner=bigcommerce"
+    created = editor.post("/connections/new/bigcommerce/", {
+        "name": "Store", "environment": "sandbox", "base_url": store["base_url"],
+        "account": store["account"], "auth_type": "oauth2_code", "next": back})
+    install_url = editor.get(oauth_continue_url(created))["Location"]
+
+    # The browser at BigCommerce's install page: pick the store, "Install".
+    install = httpx.get(install_url, timeout=10)
+    fields = {name: html.unescape(value) for name, value in
+              re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', install.text)}
+    installed = httpx.post(install_url, data={**fields, "store_hash": store["account"],
+                                              "action": "install"}, timeout=10)
+    callback = urlsplit(installed.headers["location"])
+    db.set_schema_to_public()
+    landed = urlsplit(Client(HTTP_HOST="localhost:8000").get(
+        f"{callback.path}?{callback.query}")["Location"])
+    page = editor.get(f"{landed.path}?{landed.query}").content.decode()
+
+    assert landed.path == WIZARD
+    assert "Connected to BigCommerce: Store is signed in and tested." in page
+    assert "Connect BigCommerce" in _ticks(page)
+    assert Connection.objects.get(name="Store").token["access_token"]
 
 
 def test_a_key_based_partner_connects_from_the_wizard_and_returns_tested(
@@ -215,6 +244,21 @@ def test_going_live_creates_the_pair_with_only_the_ticked_flows_on(editor, teste
     page = editor.get(response["Location"]).content.decode()
     assert f"Web shop is live with 2 of {len(enabled)} flows; left off:" in page
     assert "Subscribed to" in page and "store/order/created" in page
+
+
+def test_a_webhook_that_cannot_be_subscribed_is_named_on_the_live_pairs_page(
+        editor, tested_connections):
+    bp, bc = tested_connections
+    Connection.objects.filter(pk=bp.pk).update(credentials={
+        "private_app_ref": "nobody", "account_token": "wrong"})
+
+    response = _go_live(editor, bp, bc, flows=["sales-order-bc-to-bp", "product-bp-to-bc"])
+
+    page = editor.get(response["Location"]).content.decode()
+    assert IntegrationPair.objects.filter(name="Web shop").exists()
+    assert "Could not subscribe to product.created (" in page
+    assert "retry with “Subscribe to webhooks” on this page." in page
+    assert "Subscribed to 1 webhook event: store/order/created." in page
 
 
 def test_going_live_with_no_flow_ticked_says_so_and_creates_nothing(editor, tested_connections):
