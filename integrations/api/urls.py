@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 from rest_framework.routers import DefaultRouter
 
 from integrations.api import schema, views  # noqa: F401  (schema: registers the auth scheme)
@@ -20,7 +25,12 @@ urlpatterns = [
     path("status/", views.StatusView.as_view(), name="api-status"),
     path("usage/", views.UsageView.as_view(), name="api-usage"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
+    # The split view serves Swagger UI's start-up script as a file (docs/?script) instead of
+    # inline, so the page works under the Content-Security-Policy's script-src 'self'.
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # Redoc builds its search index in a worker made from a blob: URL; without it search finds
+    # nothing. Allowed on this page only (its web fonts and logo stay blocked: no CDN).
+    path("redoc/", csp_update({"worker-src": ["'self'", "blob:"]})(
+        SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
     path("", include(router.urls)),
 ]
