@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from integrations.models import Connection
@@ -23,3 +25,13 @@ def bigcommerce_connection(store: dict[str, Any], name: str = "BigCommerce") -> 
         auth_type="api_token",
         credentials={"store_hash": store["account"],
                      "access_token": store["credentials"]["access_token"]})
+
+
+def oauth_continue_url(response: Any) -> str:
+    """The consent link of the page a saved OAuth connection answers with (the page follows it
+    by script; a redirect from the form would be blocked by CSP form-action)."""
+    assert response.status_code == 200, response.content.decode()[:2000]
+    found = re.search(r'<a class="button" href="([^"]+)" data-auto-continue>',
+                      response.content.decode())
+    assert found, "no continue link on the page"
+    return html.unescape(found.group(1))

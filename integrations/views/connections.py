@@ -105,8 +105,13 @@ def connection_new(request: HttpRequest, system: str) -> HttpResponse:
         else:
             if connection.auth_type == Connection.AuthType.OAUTH2_CODE:
                 authorize = reverse("connection_authorize", args=[connection.pk])
-                return redirect(_with_query(authorize, {"next": next_url}) if next_url
-                                else authorize)
+                # A page, not a redirect: the browser would check the consent page's address
+                # against this form's CSP form-action ('self') and block it. Leaving from a
+                # link is a plain navigation; static/portal/continue.js follows it at once.
+                return render(request, "portal/connections/continue.html", {
+                    "connection": connection,
+                    "authorize_url": _with_query(authorize, {"next": next_url}) if next_url
+                    else authorize})
             result = connection_test(connection=connection)
             messages.add_message(request, messages.SUCCESS if result.ok else messages.ERROR,
                                  f"{connection.name}: {result.message}" if next_url

@@ -17,7 +17,11 @@ from billing.models import Plan
 from integrations.models import Connection, IntegrationPair
 from integrations.services.pairs import pair_create_from_template
 from integrations.views.onboarding import progress
-from tests.connections import bigcommerce_connection, brightpearl_connection
+from tests.connections import (
+    bigcommerce_connection,
+    brightpearl_connection,
+    oauth_continue_url,
+)
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
