@@ -69,7 +69,7 @@ class FieldRuleForm(forms.Form):
     transforms = forms.CharField(
         required=False, label="Other steps (JSON list)",
         help_text='Applied in order after the lookup, e.g. ["trim", "upper", '
-                  '{"truncate": 15}]; see the steps list below.')
+                  '{"truncate": 15}].')
 
     def __init__(self, *args: Any, target: TargetField, sources: list[tuple[str, str]],
                  tables: list[str], view: RuleView | None = None, **kwargs: Any) -> None:

@@ -26,8 +26,9 @@ from functools import lru_cache
 from typing import Any
 
 WEIGHTS = {"name": 0.55, "type": 0.25, "value": 0.20}
-MIN_SCORE = 0.35
+MIN_SCORE = 0.45
 NEUTRAL = 0.5
+GENERIC_WEIGHT = 0.3
 
 # Words that mean the same thing in field names -> one canonical word.
 _WORDS: dict[str, str] = {}
@@ -217,10 +218,16 @@ def _split(name: str) -> list[str]:
 
 
 def _dice(a: Sequence[str], b: Sequence[str]) -> float:
+    """Shared words over all words, a generic word (``id``, ``code``) counting for less: two
+    ids of different things (``priceListId``, ``customer_id``) are not alike."""
     if not a or not b:
         return 0.0
     sa, sb = set(a), set(b)
-    return 2 * len(sa & sb) / (len(sa) + len(sb))
+    return 2 * _weight(sa & sb) / (_weight(sa) + _weight(sb))
+
+
+def _weight(words: set[str]) -> float:
+    return sum(GENERIC_WEIGHT if w in _GENERIC else 1.0 for w in words)
 
 
 def _name_score(target: _Field, source: _Field) -> tuple[float, str]:
@@ -272,7 +279,7 @@ def type_fit(target: str, source: str | None, sample: Any = None) -> tuple[float
         return NEUTRAL, ""
     words = f"{_TYPE_WORDS.get(source, source)} → {_TYPE_WORDS.get(target, target)}"
     if source == target:
-        return 1.0, words
+        return 1.0, "same type"
     if source == "any":
         return NEUTRAL, ""
     containers = {"object", "list"}

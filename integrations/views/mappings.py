@@ -108,6 +108,7 @@ class Row:
     covered_by: str | None
     problems: list[str] = field(default_factory=list)
     suggestions: list[Suggestion] = field(default_factory=list)
+    needed: bool = False   # required here: the field and every object around it must be sent
 
     @property
     def anchor(self) -> str:
@@ -120,7 +121,7 @@ class Row:
     @property
     def missing(self) -> bool:
         """Required by the target but nothing maps it."""
-        return self.target.required and not self.mapped
+        return self.needed and not self.mapped
 
     @property
     def steps(self) -> list[str]:
@@ -137,6 +138,10 @@ class Row:
     @property
     def constant_text(self) -> str:
         return json.dumps(self.view.constant)
+
+
+def _parent(path: str) -> str:
+    return path.rpartition(".")[0].removesuffix("[]")
 
 
 def field_anchor(path: str) -> str:
@@ -207,10 +212,17 @@ class Editor:
     def rows(self, *, with_suggestions: bool) -> list[Row]:
         placed, _ = self.problems_by_field(self.problems)
         rows = []
+        by_path: dict[str, Row] = {}
         for target in self.fields:
             at = rule_at(self.draft.document, target.path)
             view = rule_view(at.spec, lines_target=target.type == "list" and target.has_parts)
             row = Row(target, view, at.covered_by, placed.get(target.path, []))
+            # A required part of an optional object is needed only when the object is sent
+            # (the supplier's contactId of a sales order is not).
+            parent = by_path.get(_parent(target.path))
+            row.needed = target.required and (parent is None or parent.needed or (
+                parent.mapped and parent.view.mode != "unmapped"))
+            by_path[target.path] = row
             if with_suggestions and not row.mapped and not (
                     target.type == "object" and target.has_parts):
                 row.suggestions = self.suggestions(target)

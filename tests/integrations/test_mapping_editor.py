@@ -74,11 +74,12 @@ def _page(client: Client, flow: Flow) -> str:
 
 def test_editor_lists_the_target_fields_with_their_rules(editor, flow):
     page = _page(editor, flow)
-    assert "<code>email</code>" in page
+    assert '<code title="email">email</code>' in page
     assert "<code>communication.emails.PRI.email</code>" in page  # email's source path
     assert '<code class="step">trim</code><code class="step">lower</code>' in page
     assert "first non-empty of: firstName, organisation.name" in page  # first_name's rule
-    assert "<code>notes</code>" in page and "not mapped" in page
+    assert '<code title="notes">notes</code>' in page and "not mapped" in page
+    assert '<code title="addresses[].postal_code">postal_code</code>' in page  # a line's part
 
 
 def test_unmapped_required_field_is_highlighted(editor, flow):
