@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.e2e.conftest import ROOT
@@ -64,11 +65,19 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext, request: pytest.FixtureRequest) -> Iterator[Page]:
     page = context.new_page()
+    # The browser's console (CSP violations land there) and uncaught errors, kept for failures.
+    console: list[str] = []
+    page.on("console", lambda message: console.append(f"{message.type}: {message.text}"))
+    page.on("pageerror", lambda error: console.append(f"pageerror: {error}"))
     yield page
+    # The test's ORM calls ran with Playwright's loop on the thread, where asgiref gives them
+    # a connection of their own; closed here, or it would hold the test database open.
+    connections.close_all()
     report = getattr(request.node, "rep_call", None)
     if report is not None and report.failed:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / f"{request.node.name}-FAILED.png"), full_page=True)
+        (ARTIFACTS / f"{request.node.name}-console.log").write_text("\n".join(console))
 
 
 @pytest.fixture
