@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.decorators import editor_required
 from integrations.forms_mappings import FieldRuleForm, PreviewForm, VersionSaveForm
@@ -325,7 +325,9 @@ def flow_mapping_field(request: HttpRequest, pk: int) -> HttpResponse:
                 _draft_keep(request, editor.mapping, editor.draft)
                 url = reverse("flow_mapping", args=[pk]) + "#" + field_anchor(path)
                 if request.htmx:
-                    return HttpResponseClientRedirect(url)
+                    # A reload, not a redirect: the editor's own address plus an anchor is a
+                    # same-page jump to the browser, which would not show the new draft.
+                    return HttpResponseClientRefresh()
                 messages.success(request, f"{path}: changed in your draft. Preview it, then "
                                           "save it as a new version.")
                 return redirect(url)

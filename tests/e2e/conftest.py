@@ -85,7 +85,7 @@ class LiveStack:
     def start_web(self) -> None:
         self.start("web", [sys.executable, "-m", "gunicorn", "config.wsgi", "--bind",
                            f"127.0.0.1:{self.port}", "--workers", "2", "--threads", "4",
-                           "--graceful-timeout", "5"])
+                           "--graceful-timeout", "5", "--access-logfile", "-"])
         wait_until(lambda: _answers(f"{self.url}/healthz"), timeout=30,
                    what=f"web server on {self.port} ({self.logs['web']})")
 
