@@ -16,7 +16,7 @@ import pytest
 from django.db import connection as db
 from playwright.sync_api import Page, expect
 
-from integrations.models import Connection, IntegrationPair, RecordLink
+from integrations.models import Connection, DeadLetter, IntegrationPair, RecordLink
 from integrations.services.connections import connector_for
 from tenants.models import Tenant
 from tests.conftest import inside
@@ -137,8 +137,8 @@ def _wait_for_log(page: Page, journey: dict[str, Any], record_id: str, status: s
 
 def sync_product_and_order(page: Page, screens: Screens, journey: dict[str, Any],
                            tenant: Tenant, control: Any) -> dict[str, Any]:
-    """A product renamed in Brightpearl reaches the store; a storefront order reaches
-    Brightpearl; both show in the log."""
+    """A product renamed in Brightpearl reaches the store, a storefront order reaches
+    Brightpearl, and Brightpearl's shipment of it reaches the store; all show in the log."""
     bp, bc = _connector(tenant, "brightpearl"), _connector(tenant, "bigcommerce")
     product = control.records("brightpearl", journey["bp"]["account"], "product")[0]
     bp.upsert("product", {"salesChannels": [{"productName": "Trail Lamp"}]},
@@ -153,13 +153,23 @@ def sync_product_and_order(page: Page, screens: Screens, journey: dict[str, Any]
                                       "last_name": "Müller"})
     wait_until(lambda: _link(tenant, "customer-bc-to-bp", customer.id), what="customer synced")
     order = bc.upsert("sales_order", {
-        "status_id": 11, "customer_id": int(customer.id), "billing_address": BILLING,
+        "status_id": 11, "payment_method": "Credit Card", "customer_id": int(customer.id),
+        "billing_address": BILLING,
         "products": [{"product_id": int(product_link.target_id), "quantity": 2}]})
     order_link = wait_until(lambda: _link(tenant, "sales-order-bc-to-bp", order.id),
                             what="order synced")
     assert bp.get("sales_order", order_link.target_id)["reference"] == order.id
     _wait_for_log(page, journey, order.id, "Success")
     screens.shot("log-order")
+
+    # Brightpearl ships it: the goods-out note becomes the store order's shipment.
+    (note_id,) = bp.goods_out_note_create(order_link.target_id)
+    bp.goods_out_note_ship(note_id, tracking="JD0002210", shipping_method_id=2)
+    wait_until(lambda: _link(tenant, "shipment-bp-to-bc", note_id), what="shipment synced")
+    (shipment,) = bc.shipments_list(order.id)
+    assert shipment["tracking_number"] == "JD0002210"
+    _wait_for_log(page, journey, note_id, "Success")
+    screens.shot("log-shipment")
     return {"customer": customer.id, "product": product_link.target_id}
 
 
@@ -198,7 +208,8 @@ def test_new_customer_signs_up_connects_goes_live_and_repairs_a_failed_sync(
     break_order_mapping(page, screens, journey, pair)
     bp, bc = _connector(tenant, "brightpearl"), _connector(tenant, "bigcommerce")
     order = bc.upsert("sales_order", {
-        "status_id": 11, "customer_id": int(ids["customer"]), "billing_address": BILLING,
+        "status_id": 11, "payment_method": "Credit Card", "customer_id": int(ids["customer"]),
+        "billing_address": BILLING,
         "products": [{"product_id": int(ids["product"]), "quantity": 1}]})
     _wait_for_log(page, journey, order.id, "Failed")
     page.goto(journey["portal"] + "/dead-letters/")
@@ -234,3 +245,9 @@ def test_new_customer_signs_up_connects_goes_live_and_repairs_a_failed_sync(
     screens.shot("log-replayed")
     page.goto(journey["portal"] + "/")
     screens.shot("dashboard")
+    # The order's card payment waited for the order and follows it: nothing is left open.
+    with inside(tenant):
+        wait_until(lambda: not DeadLetter.objects.filter(
+            resolution=DeadLetter.Resolution.OPEN).exists() and RecordLink.objects.filter(
+            flow__key="payment-bc-to-bp").count() == 2, timeout=60,
+            what="both orders' payments delivered")
