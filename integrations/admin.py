@@ -21,6 +21,7 @@ from integrations.models import (
     LookupTable,
     Mapping,
     MappingVersion,
+    Operation,
     Transaction,
 )
 from integrations.redaction import redact
@@ -285,3 +286,14 @@ class InboundEventAdmin(ReadOnlyTenantAdmin):
     @admin.display(description="Payload (redacted)")
     def payload_view(self, obj: InboundEvent) -> str:
         return _record(obj.payload)
+
+
+@admin.register(Operation, site=tenant_data_site)
+class OperationAdmin(ReadOnlyTenantAdmin):
+    """Bulk replays, discards and backfills the tenant started, with their progress."""
+
+    list_display = ("created_at", "kind", "label", "status", "total", "done", "failed",
+                    "created_by", "finished_at")
+    list_filter = ("kind", "status")
+    search_fields = ("label", "created_by", "error")
+    date_hierarchy = "created_at"

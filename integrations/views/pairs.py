@@ -15,8 +15,9 @@ from accounts.decorators import editor_required
 from integrations.models import DeadLetter, Flow, IntegrationPair
 from integrations.pair_templates import template_get, template_list
 from integrations.selectors import pair_allowances
+from integrations.services.operations import flow_backfill_start
 from integrations.services.pairs import flow_run_now, pair_set_status, pair_webhooks_register
-from integrations.services.polling import backfill_progress, flow_backfill
+from integrations.services.polling import backfill_progress
 from integrations.views.onboarding import BILLING_PATH, review
 
 
@@ -81,9 +82,11 @@ def flow_backfill_view(request: HttpRequest, pk: int) -> HttpResponse:
     except ValueError:
         messages.error(request, "Enter the date to backfill from as YYYY-MM-DD.")
     else:
-        flow_backfill(flow=flow, since=since)
+        # Recorded as an operation too, so it is listed with the tenant's other long jobs.
+        flow_backfill_start(flow=flow, since=since, by=request.user.email)
         messages.success(request, f"{flow.name}: syncing everything changed since "
-                                  f"{since:%Y-%m-%d}. Progress shows below.")
+                                  f"{since:%Y-%m-%d}. Progress shows below and under "
+                                  "Operations.")
     return redirect("pair_detail", pk=flow.pair_id)
 
 

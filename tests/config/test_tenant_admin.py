@@ -4,7 +4,7 @@ from django.test import Client
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from integrations.models import Connection, DeadLetter
+from integrations.models import Connection, DeadLetter, Operation
 from tests.conftest import TEST_PASSWORD, inside
 from tests.factories import DeadLetterFactory, FlowFactory, TransactionFactory, UserFactory
 
@@ -247,3 +247,15 @@ def test_a_tenant_session_is_no_session_on_the_public_site(tenant_a):
         response = public.get(path)
         assert response.status_code == 302, path
         assert "/login/" in response["Location"], path
+
+
+def test_staff_see_a_tenants_operations_read_only(superuser_client, tenant_a):
+    Operation.objects.create(kind=Operation.Kind.REPLAY, label="Replay 3 dead letters",
+                             total=3, done=3, status=Operation.Status.DONE,
+                             created_by="owner@alpha.example.com")
+    page = superuser_client.get("/admin/tenant/alpha/integrations/operation/",
+                                HTTP_HOST=PUBLIC)
+    assert page.status_code == 200
+    assert "Replay 3 dead letters" in page.content.decode()
+    assert superuser_client.get("/admin/tenant/alpha/integrations/operation/add/",
+                                HTTP_HOST=PUBLIC).status_code == 403

@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 
 from accounts.models import User
-from integrations.models import IntegrationPair
+from integrations.models import IntegrationPair, Operation
 from tests.connections import bigcommerce_connection, brightpearl_connection
 from tests.factories import UserFactory
 
@@ -85,6 +85,7 @@ def test_backfill_from_a_date_starts_and_shows_its_progress(editor, connections)
     page = response.content.decode()
     assert "syncing everything changed since 2025-01-01" in page
     assert f'data-backfill="{flow.pk}"' in page
+    assert Operation.objects.get(kind=Operation.Kind.BACKFILL).params["flow"] == flow.pk
 
 
 def test_backfill_without_a_date_says_what_to_enter(editor, connections):
