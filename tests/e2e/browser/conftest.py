@@ -26,8 +26,10 @@ ARTIFACTS = ROOT / "var" / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's loop stays on the thread while it runs, and
+    # the tests after this folder's should not run their ORM calls under it.
     if not Path(CHROMIUM).exists():
         pytest.fail(f"No chromium at {CHROMIUM}: run `make browser` (or set CHROMIUM_PATH).")
     with sync_playwright() as playwright:
@@ -36,6 +38,7 @@ def browser() -> Iterator[Browser]:
                                              args=["--no-sandbox", "--disable-dev-shm-usage"])
         yield browser
         browser.close()
+    connections.close_all()
 
 
 class Screens:
