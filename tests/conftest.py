@@ -81,6 +81,29 @@ def tenant_b(django_db_setup, db) -> Tenant:
     return Tenant.objects.get(slug="beta")
 
 
+def portal_client(role: str, *, host: str = "alpha.localhost") -> Any:
+    """A test client signed in on alpha's portal as a new user with ``role``."""
+    from django.test import Client
+
+    from tests.factories import UserFactory
+
+    client = Client(HTTP_HOST=host)
+    client.force_login(UserFactory(role=role))
+    return client
+
+
+@pytest.fixture
+def editor(tenant_a: Tenant) -> Any:
+    """Alpha's portal as an admin (owners and admins change things)."""
+    return portal_client("admin")
+
+
+@pytest.fixture
+def viewer(tenant_a: Tenant) -> Any:
+    """Alpha's portal as a viewer (looks, changes nothing)."""
+    return portal_client("viewer")
+
+
 @pytest.fixture
 def committed_tenant_factory(django_db_setup, django_db_blocker) -> Iterator[Callable[[], Tenant]]:
     """Make tenants whose rows are committed, for tests that span processes; dropped after."""

@@ -6,32 +6,13 @@ import html
 
 import pytest
 from django.core import mail
-from django.test import Client
 
-from accounts.models import User
 from billing.models import Plan
 from integrations.models import AlertEvent, AlertRule
-from tests.factories import PlanFactory, UserFactory
+from tests.factories import PlanFactory
 
 pytestmark = pytest.mark.django_db
 
-ALPHA = "alpha.localhost"
-
-
-def _client(role: str) -> Client:
-    client = Client(HTTP_HOST=ALPHA)
-    client.force_login(UserFactory(role=role))
-    return client
-
-
-@pytest.fixture
-def editor(tenant_a) -> Client:
-    return _client(User.Role.ADMIN)
-
-
-@pytest.fixture
-def viewer(tenant_a) -> Client:
-    return _client(User.Role.VIEWER)
 
 
 def _text(response) -> str:

@@ -1,39 +1,13 @@
 """The portal's dead letters: the filtered list, the detail, replay and discard, by role."""
-# The API tests' pair and flow fixtures are imported by name, and test arguments name them.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
 import pytest
-from django.test import Client
 
-from accounts.models import User
 from integrations.models import DeadLetter, Flow, InboundEvent, Operation
-from tests.factories import UserFactory
-from tests.integrations.api.conftest import (  # noqa: F401 (fixtures)
-    ALPHA,
-    dead_letter_make,
-    order_flow,
-    pair,
-)
+from tests.integrations.api.conftest import dead_letter_make
 
 pytestmark = pytest.mark.django_db
-
-
-def _client(role: str) -> Client:
-    client = Client(HTTP_HOST=ALPHA)
-    client.force_login(UserFactory(role=role))
-    return client
-
-
-@pytest.fixture
-def editor(tenant_a) -> Client:
-    return _client(User.Role.ADMIN)
-
-
-@pytest.fixture
-def viewer(tenant_a) -> Client:
-    return _client(User.Role.VIEWER)
 
 
 @pytest.fixture

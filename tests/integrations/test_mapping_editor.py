@@ -8,40 +8,21 @@ import json
 import pytest
 from django.test import Client
 
-from accounts.models import User
 from integrations.models import Flow, Mapping, MappingVersion
 from integrations.services.connections import connection_create
 from integrations.services.mappings import mapping_version_create
 from integrations.services.pairs import pair_create_from_template
 from integrations.services.runtime import compiled_mapping
 from tests.connections import bigcommerce_connection, brightpearl_connection
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
-ALPHA = "alpha.localhost"
 CONTACT_FLOW = "customer-bp-to-bc"      # Brightpearl contact -> BigCommerce v3 customer
 ORDER_FLOW = "sales-order-bc-to-bp"     # BigCommerce order -> Brightpearl sales order
 CONTACT = {"firstName": "Ann", "lastName": "Berg", "organisation": {"jobTitle": "Buyer"},
            "communication": {"emails": {"PRI": {"email": " Ann@Example.COM "}}},
            "postalAddresses": {"DEL": {"addressLine1": "1 High St", "addressLine3": "Leeds",
                                        "postalCode": "LS1 1AA", "countryIsoCode": "GBR"}}}
-
-
-def _client(role: str) -> Client:
-    client = Client(HTTP_HOST=ALPHA)
-    client.force_login(UserFactory(role=role))
-    return client
-
-
-@pytest.fixture
-def editor(tenant_a) -> Client:
-    return _client(User.Role.ADMIN)
-
-
-@pytest.fixture
-def viewer(tenant_a) -> Client:
-    return _client(User.Role.VIEWER)
 
 
 def _pair(bp_url: str = "http://127.0.0.1:9/brightpearl", bc_url: str = "http://127.0.0.1:9/bc"):

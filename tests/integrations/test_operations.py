@@ -1,7 +1,5 @@
 """Long operations: bulk replay and discard as recorded operations worked in chunks by the
 worker's actor, their progress partial, and a backfill's progress on the same page."""
-# The API tests' pair and flow fixtures are imported by name, and test arguments name them.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -20,13 +18,7 @@ from integrations.services.operations import (
 )
 from integrations.tasks import operation_run_task
 from tests.factories import UserFactory
-from tests.integrations.api.conftest import (  # noqa: F401 (fixtures)
-    ALPHA,
-    dead_letter_make,
-    event_make,
-    order_flow,
-    pair,
-)
+from tests.integrations.api.conftest import ALPHA, dead_letter_make, event_make
 
 pytestmark = pytest.mark.django_db
 

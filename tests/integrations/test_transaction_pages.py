@@ -1,6 +1,4 @@
 """The portal's transaction log: filters, search, keyset pages, retention and the detail page."""
-# The API tests' pair and flow fixtures are imported by name, and test arguments name them.
-# ruff: noqa: F811
 
 from __future__ import annotations
 
@@ -17,14 +15,7 @@ from integrations.models import DeadLetter, Flow, InboundEvent, Transaction
 from integrations.views import logs
 from tests.conftest import inside
 from tests.factories import UserFactory
-from tests.integrations.api.conftest import (  # noqa: F401 (fixtures)
-    ALPHA,
-    BETA,
-    event_make,
-    order_flow,
-    pair,
-    transaction_make,
-)
+from tests.integrations.api.conftest import ALPHA, BETA, event_make, transaction_make
 
 pytestmark = pytest.mark.django_db
 

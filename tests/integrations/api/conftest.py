@@ -6,20 +6,15 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from django.db import connection as db
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import User
 from integrations.models import DeadLetter, Flow, InboundEvent, Transaction
-from integrations.services.connections import connection_create
-from integrations.services.pairs import pair_create_from_template
 from tests.factories import UserFactory
 
 ALPHA = "alpha.localhost"
 BETA = "beta.localhost"
-# Nothing listens here: the API reads and writes our own rows; a connection test fails fast.
-NOWHERE = "http://127.0.0.1:9"
 
 
 def api_client(user: User | None, host: str = ALPHA) -> APIClient:
@@ -27,26 +22,6 @@ def api_client(user: User | None, host: str = ALPHA) -> APIClient:
     if user is not None:
         client.force_authenticate(user=user)
     return client
-
-
-@pytest.fixture
-def pair(tenant_a) -> Any:
-    bp = connection_create(
-        name="BP", system="brightpearl", base_url=f"{NOWHERE}/brightpearl", account="alpha",
-        auth_type="private_app",
-        credentials={"private_app_ref": "clarity-private", "account_token": "tok-SECRET-1"})
-    bc = connection_create(
-        name="BC", system="bigcommerce", base_url=f"{NOWHERE}/bigcommerce", account="store1",
-        auth_type="api_token", credentials={"store_hash": "store1", "access_token": "tok-SECRET-2"})
-    made = pair_create_from_template(name="Shop", template_key="brightpearl-bigcommerce",
-                                     brightpearl=bp, partner=bc)
-    db.set_tenant(tenant_a)
-    return made
-
-
-@pytest.fixture
-def order_flow(pair) -> Flow:
-    return pair.flows.get(key="sales-order-bc-to-bp")
 
 
 def event_make(flow: Flow, external_id: str, *, status: str = InboundEvent.Status.DONE
