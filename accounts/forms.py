@@ -1,7 +1,9 @@
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.contrib.auth import password_validation
+from django.utils import timezone
 
 from accounts.models import ApiKey, User
 
@@ -10,6 +12,18 @@ class ApiKeyForm(forms.Form):
     name = forms.CharField(max_length=50, help_text="What uses it, e.g. “Warehouse dashboard”.")
     scope = forms.ChoiceField(choices=ApiKey.Scope.choices, initial=ApiKey.Scope.READ,
                               help_text="Read-only keys can only fetch data.")
+    expires_on = forms.DateField(
+        required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Optional. The key stops working at the start of this day (UTC).")
+
+    def clean_expires_on(self) -> dt.datetime | None:
+        day = self.cleaned_data.get("expires_on")
+        if day is None:
+            return None
+        if day <= timezone.now().date():
+            raise forms.ValidationError("Choose a day after today, or leave it empty for a key "
+                                        "that does not expire.")
+        return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
 class InvitationForm(forms.Form):

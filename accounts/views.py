@@ -57,7 +57,8 @@ def api_key_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         api_key, plain_key = api_key_create(name=form.cleaned_data["name"],
                                             scope=form.cleaned_data["scope"],
-                                            created_by=request.user.email)
+                                            created_by=request.user.email,
+                                            expiry_date=form.cleaned_data["expires_on"])
         # Rendered, not redirected: the plain key is in this one response and nowhere else.
         return render(request, "portal/api_keys/created.html",
                       {"api_key": api_key, "plain_key": plain_key})

@@ -267,3 +267,16 @@ def test_a_webhook_connection_over_its_rate_gets_429_and_nothing_is_stored(
     assert int(response["Retry-After"]) == error["details"]["retry_after_s"] > 0
     with inside(tenant_a):
         assert not InboundEvent.objects.filter(external_id="902").exists()
+
+
+def test_a_key_made_in_the_portal_can_expire_on_a_chosen_day(tenant_a):
+    _editor().post("/api-keys/new/", {"name": "Audit", "scope": "read",
+                                      "expires_on": "2099-01-31"})
+    assert ApiKey.objects.get(name="Audit").expiry_date.isoformat() == "2099-01-31T00:00:00+00:00"
+
+
+def test_an_expiry_day_in_the_past_is_refused_and_no_key_is_made(tenant_a):
+    response = _editor().post("/api-keys/new/", {"name": "Old", "scope": "read",
+                                                 "expires_on": "2020-01-01"})
+    assert "Choose a day after today" in response.content.decode()
+    assert not ApiKey.objects.filter(name="Old").exists()
