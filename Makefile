@@ -11,7 +11,7 @@ DEVSERVICES := $(BIN)/python -m scripts.devservices --
 # The browser tests drive Debian's chromium package; installed here when it is missing.
 CHROMIUM_PATH ?= $(shell command -v chromium || echo /usr/bin/chromium)
 
-.PHONY: install browser run test api-fuzz migrate bootstrap lint bench shell clean
+.PHONY: install browser run test api-fuzz migrate bootstrap lint bench eval shell clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,12 @@ lint: install
 bench: install
 	$(DEVSERVICES) sh -c 'for b in bench/*_bench.py bench/sandbox_*.py bench/mapping_*.py; do \
 		[ -f "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done'
+	@echo "Figures: var/bench/results.json"; cat var/bench/results.json
+
+# Accuracy figures of the assisted data-quality features (bench/eval_*.py), same results file.
+eval: install
+	$(DEVSERVICES) sh -c 'for e in bench/eval_*.py; do \
+		[ -f "$$e" ] || continue; echo "== $$e"; $(BIN)/python "$$e" || exit 1; done'
 	@echo "Figures: var/bench/results.json"; cat var/bench/results.json
 
 shell: install

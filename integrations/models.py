@@ -242,6 +242,9 @@ class Flow(models.Model):
     conflict_rule = models.CharField(max_length=12, choices=ConflictRule.choices,
                                      default=ConflictRule.SOURCE_WINS)
     natural_key = models.CharField(max_length=200, blank=True)
+    # Data-quality checks this flow runs (address cleansing, duplicate and anomaly detection)
+    # and their settings; missing keys take the defaults in services/quality.py.
+    quality = models.JSONField(default=dict, blank=True)
     # Poller high-water mark: {"since": ISO time, "cursor": system cursor}.
     poll_state = models.JSONField(default=dict, blank=True)
     last_polled_at = models.DateTimeField(null=True, blank=True)
@@ -366,6 +369,8 @@ class Transaction(models.Model):
     message = models.TextField(blank=True)
     source_record = models.JSONField(null=True, blank=True)
     target_record = models.JSONField(null=True, blank=True)
+    # What the data-quality checks changed or found: [{check, message, path, before, after}].
+    quality = models.JSONField(null=True, blank=True)
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
 
@@ -409,12 +414,32 @@ class DeadLetter(models.Model):
         return f"{self.error_class}: {self.reason[:60]}"
 
 
+class FlowStat(models.Model):
+    """What a flow's records usually look like, learnt as they sync: one row per metric
+    (order total, line quantity, price, hourly volume) and segment (a channel, a product).
+    ``state`` is the estimator's own (counts, means, recent values): see services/quality."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="stats")
+    metric = models.CharField(max_length=40)
+    segment = models.CharField(max_length=200, blank=True)
+    state = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flow", "metric", "segment"],
+                                               name="flowstat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.flow_id}:{self.metric}:{self.segment}"
+
+
 class AlertRule(models.Model):
     class Kind(models.TextChoices):
         DEAD_LETTERS = "dead_letters", "Open dead letters above a threshold"
         FLOW_FAILING = "flow_failing", "A flow keeps failing"
         CIRCUIT_OPEN = "circuit_open", "A connection's circuit opened"
         USAGE = "usage", "Monthly usage past a share of the plan"
+        ANOMALY = "anomaly", "A record or the volume of a flow looks wrong"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     threshold = models.PositiveIntegerField(

@@ -1,7 +1,8 @@
 """The sync pipeline: inbound events from the source system to the target, one step a line.
 
-    claim → plan check → fetch source → echo check → map → link (create or update?) → write →
-    link + hash → follow-ups → transaction log → usage
+    claim → plan check → fetch source → echo check → quality checks → map
+    → link (create or update? a duplicate?) → write → link + hash → follow-ups
+    → transaction log → usage → what the flow learns from its records
 
 Events come in batches (a webhook delivery's, up to ``events.EVENTS_PER_MESSAGE``): what a
 flow's events share is read and written once per batch, each event is decided on its own.
@@ -54,6 +55,7 @@ from integrations.models import (
 from integrations.services import circuit
 from integrations.services.alerts import alerts_check_dead_letters, alerts_check_usage
 from integrations.services.connections import connector_for
+from integrations.services.quality import FlowQuality, HeldForReview, Note, notes_json
 from integrations.services.runtime import compiled_mapping, follow_up_args, link_table_names
 
 logger = logging.getLogger(__name__)
@@ -193,6 +195,7 @@ class _Done:
     message: str = ""
     source_record: Any = None
     target_record: Any = None
+    quality: list[Note] | None = None
 
 
 class _FlowBatch:
@@ -232,8 +235,10 @@ class _FlowBatch:
             _rows_insert(Transaction, TRANSACTION_COLUMNS, [(
                 self.flow.pk, d.event.pk, d.event.external_id, str(d.target_id or ""),
                 d.status, d.action, d.event.attempts, "", d.message,
-                _json_text(d.source_record), _json_text(d.target_record), d.started,
-                d.duration_ms) for d in self.done], jsonb={"source_record", "target_record"})
+                _json_text(d.source_record), _json_text(d.target_record),
+                _json_text(notes_json(d.quality or [])), d.started,
+                d.duration_ms) for d in self.done],
+                jsonb={"source_record", "target_record", "quality"})
             for status in (InboundEvent.Status.DONE, InboundEvent.Status.SKIPPED):
                 ids = [d.event.pk for d in self.done
                        if (d.status == Transaction.Status.SUCCESS) == (
@@ -250,7 +255,7 @@ class _FlowBatch:
 
 TRANSACTION_COLUMNS = ["flow_id", "event_id", "source_id", "target_id", "status", "action",
                        "attempt", "error_class", "message", "source_record", "target_record",
-                       "started_at", "duration_ms"]
+                       "quality", "started_at", "duration_ms"]
 
 
 def _json_text(record: Any) -> str | None:
@@ -316,6 +321,10 @@ def _flow_events_run(flow_id: int, events: list[InboundEvent], deadline: float
             outcomes[event.pk] = _event_run(event, context, batch)
     finally:
         batch.flush()
+    try:
+        context.quality.finish()
+    except Exception:  # learning is best effort: the batch's syncs are done and recorded
+        logger.exception("Flow %s could not learn from its batch", flow.pk)
     return outcomes
 
 
@@ -335,6 +344,7 @@ class _FlowContext:
         self._mapping: CompiledMapping | None = None
         self.records: dict[str, Any] = {}
         self.links: dict[str, RecordLink] = {}
+        self.quality = FlowQuality(flow)
 
     @property
     def source(self) -> Connector:
@@ -369,6 +379,7 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
     flow = context.flow
     started, clock = timezone.now(), time.monotonic()
     record = mapped = None
+    notes: list[Note] = []
     try:
         fetched = context.records[event.external_id]  # every id of the batch was fetched
         if isinstance(fetched, NothingToSync):
@@ -376,7 +387,8 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
                                       message=fetched.message))
         if isinstance(fetched, Exception):
             raise fetched
-        record = fetched
+        record = fetched  # a record held for review is shown as it came
+        record = context.quality.inspect(event, record, notes)
         result = context.mapping.apply(record)
         if result.problems:
             problems = [{"target_path": p.target_path, "source_path": p.source_path or "",
@@ -391,30 +403,35 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
             return batch.finish(_Done(event, Transaction.Status.SKIPPED, started, _ms(clock),
                                       message="No change since the last sync.",
                                       target_id=link.target_id, source_record=record,
-                                      target_record=mapped))
+                                      target_record=mapped, quality=notes))
         target = context.target
         target_id = link.target_id if link else None
         if target_id is None and event.attempts > 1:
             # An earlier attempt may have written and died before linking: find that record
             # rather than create it twice.
             target_id = target.find_existing(context.target_entity, mapped)
+        if target_id is None and link is None:
+            target_id = context.quality.existing_match(event, target, context.target_entity,
+                                                       mapped, notes)
         written = target.upsert(context.target_entity, mapped, external_id=target_id)
         link = context.links[event.external_id] = RecordLink(
             flow=flow, source_id=event.external_id, target_id=str(written.id),
             payload_hash=digest, natural_key=_natural_key(flow, record),
             last_synced_at=timezone.now())
-        notes = _follow_ups(flow, record, written.id)
+        follow_up_notes = _follow_ups(flow, record, written.id)
         circuit.record_success(flow.source_connection)
         circuit.record_success(flow.target_connection)
+        if not any(n.check == "anomaly" for n in notes):
+            context.quality.passed_record(record)
         return batch.finish(_Done(
             event, Transaction.Status.SUCCESS, started, _ms(clock),
             action=Transaction.Action.CREATE if written.created else Transaction.Action.UPDATE,
-            target_id=written.id, message=notes, source_record=record, target_record=mapped),
-            link=link)
+            target_id=written.id, message=follow_up_notes, source_record=record,
+            target_record=mapped, quality=notes), link=link)
     except Exception as exc:  # every failure is decided in one place
         # What the batch wrote so far goes first: a dependency the failure names may be in it.
         batch.flush()
-        return _fail(event, flow, exc, started, clock, record, mapped)
+        return _fail(event, flow, exc, started, clock, record, mapped, notes)
 
 
 def connector_entity(flow: Flow, side: str) -> str:
@@ -542,7 +559,7 @@ def backoff_s(attempt: int, *, wait_s: float | None = None, cap_s: float = 300) 
 
 
 def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime, clock: float,
-          record: Any, mapped: Any) -> Outcome:
+          record: Any, mapped: Any, notes: list[Note] | None = None) -> Outcome:
     kind = type(exc).__name__
     message = str(exc) or kind
     retry_in: float | None = None
@@ -560,7 +577,7 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
         failing = flow.target_connection if record is not None else flow.source_connection
         Connection.objects.filter(pk=failing.pk).update(health=Connection.Health.FAILING,
                                                         last_error=message)
-    elif not isinstance(exc, ConnectorError | MappingFailed):
+    elif not isinstance(exc, ConnectorError | MappingFailed | HeldForReview):
         logger.exception("Unexpected error processing event %s", event.pk)
         message = f"Internal error ({kind}): {message}"
 
@@ -571,7 +588,8 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
             else Transaction.Status.FAILED,
             attempt=event.attempts, error_class=kind, message=message[:5000],
             source_record=_jsonable(record), target_record=_jsonable(mapped),
-            started_at=started, duration_ms=int((time.monotonic() - clock) * 1000))
+            quality=_jsonable(notes_json(notes or [])), started_at=started,
+            duration_ms=int((time.monotonic() - clock) * 1000))
         event.last_error = message[:5000]
         event.lease_until = None
         if retry_in is not None:
@@ -584,7 +602,8 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
             event.save(update_fields=["status", "processed_at", "last_error", "lease_until"])
             DeadLetter.objects.update_or_create(event=event, defaults={
                 "flow": flow, "error_class": kind, "reason": message[:5000],
-                "problems": getattr(exc, "problems", []), "source_record": _jsonable(record),
+                "problems": _jsonable(getattr(exc, "problems", [])),
+                "source_record": _jsonable(record),
                 "mapped_record": _jsonable(mapped), "attempts": event.attempts,
                 "resolution": DeadLetter.Resolution.OPEN, "resolved_at": None})
     if retry_in is not None:
