@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("integrations.urls.mappings")),
     path("", include("integrations.urls.logs")),
     path("", include("integrations.urls.alerts")),
+    path("", include("integrations.urls.quality")),
     path("", include("billing.urls")),
     path("", include("accounts.urls")),
     path(

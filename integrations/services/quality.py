@@ -269,3 +269,19 @@ def dead_letter_link(*, letter: DeadLetter, target_id: str, by: str = "") -> boo
         defaults={"target_id": target_id, "payload_hash": "",
                   "last_synced_at": letter.created_at})
     return dead_letter_replay(letter=letter, by=by)
+
+
+def flow_quality_set(*, flow: Flow, settings: dict[str, Any]) -> Flow:
+    """Store the flow's quality settings (validated; unknown checks or values refused with what
+    was wrong). Checks not named keep what the flow had."""
+    cleaned = quality_settings_clean(settings)
+    for check in cleaned:
+        if flow.entity not in APPLIES[check] and cleaned[check].get("enabled"):
+            raise QualitySettingsError(
+                f"{check} does not apply to {flow.entity.replace('_', ' ')} flows.")
+    stored = dict(flow.quality or {})
+    for check, values in cleaned.items():
+        stored[check] = {**(stored.get(check) or {}), **values}
+    flow.quality = stored
+    flow.save(update_fields=["quality", "updated_at"])
+    return flow
