@@ -58,33 +58,42 @@ def _flows() -> QuerySet[Flow]:
     return Flow.objects.select_related("pair").order_by("pair__name", "name")
 
 
-class TransactionLogFilter(api_filters.TransactionFilter):
+class _PortalFilters(django_filters.FilterSet):
+    """What both portal logs add to their API filters: a pair and a flow chosen by name, and
+    a range of days on ``date_field``."""
+
+    date_field = "created_at"
+
     pair = django_filters.ModelChoiceFilter(
         field_name="flow__pair", queryset=IntegrationPair.objects.order_by("name"),
         label="Integration", empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
     flow = django_filters.ModelChoiceFilter(
         field_name="flow", queryset=_flows(), empty_label="All flows",
         error_messages=_NO_SUCH_FLOW)
-    status = django_filters.ChoiceFilter(choices=Transaction.Status.choices,
-                                         empty_label="Any status")
     date_from = django_filters.DateFilter(method="_from", label="From", help_text=_DAY_HELP,
                                           widget=_day_input())
     date_to = django_filters.DateFilter(method="_to", label="To", help_text=_DAY_HELP,
                                         widget=_day_input())
+
+    def _from(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return queryset.filter(**{f"{self.date_field}__gte": _midnight(value)})
+
+    def _to(self, queryset: QuerySet[Any], name: str, value: dt.date) -> QuerySet[Any]:
+        return queryset.filter(**{f"{self.date_field}__lt":
+                                  _midnight(value + dt.timedelta(days=1))})
+
+
+class TransactionLogFilter(_PortalFilters, api_filters.TransactionFilter):
+    date_field = "started_at"
+
+    status = django_filters.ChoiceFilter(choices=Transaction.Status.choices,
+                                         empty_label="Any status")
     q = django_filters.CharFilter(method="_search", label="Search",
                                   help_text="A source or target id, or words of the message.")
 
     class Meta(api_filters.TransactionFilter.Meta):
         form = TransactionLogForm
         fields = [*api_filters.TransactionFilter.Meta.fields, "date_from", "date_to", "q"]
-
-    def _from(self, queryset: QuerySet[Transaction], name: str, value: dt.date
-              ) -> QuerySet[Transaction]:
-        return queryset.filter(started_at__gte=_midnight(value))
-
-    def _to(self, queryset: QuerySet[Transaction], name: str, value: dt.date
-            ) -> QuerySet[Transaction]:
-        return queryset.filter(started_at__lt=_midnight(value + dt.timedelta(days=1)))
 
     def _search(self, queryset: QuerySet[Transaction], name: str, value: str
                 ) -> QuerySet[Transaction]:
@@ -95,35 +104,17 @@ class TransactionLogFilter(api_filters.TransactionFilter):
                                | Q(message__icontains=text))
 
 
-class DeadLetterLogFilter(api_filters.DeadLetterFilter):
-    pair = django_filters.ModelChoiceFilter(
-        field_name="flow__pair", queryset=IntegrationPair.objects.order_by("name"),
-        label="Integration", empty_label="All integrations", error_messages=_NO_SUCH_PAIR)
-    flow = django_filters.ModelChoiceFilter(
-        field_name="flow", queryset=_flows(), empty_label="All flows",
-        error_messages=_NO_SUCH_FLOW)
+class DeadLetterLogFilter(_PortalFilters, api_filters.DeadLetterFilter):
     resolution = django_filters.ChoiceFilter(choices=DeadLetter.Resolution.choices,
                                              empty_label="Any")
     error_class = django_filters.CharFilter(
         label="Error class", widget=forms.TextInput(attrs={"list": "error-classes"}))
     external_id = django_filters.CharFilter(field_name="event__external_id", label="Record id",
                                             help_text="The source record's id.")
-    date_from = django_filters.DateFilter(method="_from", label="From", help_text=_DAY_HELP,
-                                          widget=_day_input())
-    date_to = django_filters.DateFilter(method="_to", label="To", help_text=_DAY_HELP,
-                                        widget=_day_input())
 
     class Meta(api_filters.DeadLetterFilter.Meta):
         form = _DayRangeForm
         fields = [*api_filters.DeadLetterFilter.Meta.fields, "date_from", "date_to"]
-
-    def _from(self, queryset: QuerySet[DeadLetter], name: str, value: dt.date
-              ) -> QuerySet[DeadLetter]:
-        return queryset.filter(created_at__gte=_midnight(value))
-
-    def _to(self, queryset: QuerySet[DeadLetter], name: str, value: dt.date
-            ) -> QuerySet[DeadLetter]:
-        return queryset.filter(created_at__lt=_midnight(value + dt.timedelta(days=1)))
 
 
 # The filters a bulk operation keeps, to find the same dead letters again in the worker.
