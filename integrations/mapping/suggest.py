@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -35,15 +35,17 @@ _WORDS: dict[str, str] = {}
 for canonical, spellings in {
     "quantity": ("qty", "quantity", "quant", "qnty"),
     "sku": ("sku", "productcode", "itemcode", "stockcode", "itemnumber", "partnumber",
-            "articlenumber"),
+            "articlenumber", "stockkeepingunit"),
+    "barcode": ("barcode", "ean", "upc", "gtin", "upccode", "ean13", "isbn"),
     "email": ("email", "emailaddress", "mail", "emails"),
     "postcode": ("postcode", "zip", "zipcode", "postalcode", "postal"),
     "phone": ("phone", "telephone", "tel", "phonenumber", "telephones", "phones"),
-    "mobile": ("mobile", "cell", "mobilephone", "cellphone"),
-    "reference": ("ref", "reference", "reference1"),
+    "mobile": ("mobile", "cell", "mobilephone", "cellphone", "mob"),
     "description": ("desc", "description", "descr"),
     "address": ("addr", "address", "addresses"),
-    "number": ("no", "num", "nbr", "number", "nr"),
+    # A record's number is its key, as an id is: GP CUSTNMBR and Brightpearl contactId.
+    "identifier": ("id", "identifier", "no", "num", "nbr", "number", "nr", "numb", "nmbr",
+                   "numbe"),
     "firstname": ("firstname", "fname", "givenname", "forename"),
     "lastname": ("lastname", "lname", "surname", "familyname"),
     "company": ("company", "companyname", "organisation", "organization", "org"),
@@ -54,10 +56,12 @@ for canonical, spellings in {
     "modified": ("modified", "updated", "changed"),
     "tax": ("tax", "vat"),
     "currency": ("currency", "curr", "ccy"),
-    "warehouse": ("warehouse", "whse", "wh"),
     "amount": ("amount", "amt"),
-    "price": ("price", "prc"),
-    "identifier": ("id", "identifier"),
+    "supplier": ("supplier", "vendor", "vend", "vnd", "suppliers"),
+    "warehouse": ("warehouse", "whse", "wh", "location", "locn", "site"),
+    "street": ("street", "streetaddress"),
+    "price": ("price", "prc", "prce"),
+    "reference": ("ref", "reference", "reference1", "refrence"),
     "product": ("product", "products", "item", "items", "article"),
     "line": ("line", "lines", "row", "rows"),
     "country": ("country", "countries"),
@@ -75,11 +79,81 @@ _PHRASES: dict[tuple[str, str], str] = {
     ("first", "name"): "firstname", ("given", "name"): "firstname",
     ("last", "name"): "lastname", ("family", "name"): "lastname", ("sur", "name"): "lastname",
     ("company", "name"): "company", ("mobile", "phone"): "mobile",
-    ("cell", "phone"): "mobile",
+    ("cell", "phone"): "mobile", ("mobile", "telephone"): "mobile",
+    ("shipping", "method"): "shippingmethod", ("ship", "method"): "shippingmethod",
+    # The date of an order or document is the day it was placed.
+    ("order", "date"): "created", ("document", "date"): "created", ("doc", "date"): "created",
+    ("transaction", "date"): "created", ("purchase", "date"): "created",
+    ("full", "name"): "fullname",
+    ("price", "book"): "pricelist", ("price", "list"): "pricelist",
+    # The name of a customer or supplier account is its company's name.
+    ("customer", "name"): "company", ("supplier", "name"): "company",
+    ("account", "name"): "company",
 }
+
+# Vendor field codes read as the words they stand for (from the vendors' own field lists):
+# Infor M3's two-plus-two letter codes, Dynamics GP's eConnect names, and Brightpearl's
+# numbered address lines and communication keys. Meanings only: no source field is named.
+_CODES: dict[str, str] = {
+    # Infor M3
+    "cuno": "customer number", "cunm": "customer name", "cua1": "address line 1",
+    "cua2": "address line 2", "cua3": "address line 3", "cua4": "address line 4",
+    "cuor": "customer order number", "cucd": "currency code", "cscd": "country code",
+    "cudt": "customer requested date", "itno": "item number", "itds": "item name",
+    "fuds": "item description", "itgr": "item group", "ittp": "item type",
+    "orqt": "ordered quantity", "orqa": "ordered quantity", "sapr": "sales price",
+    "pupr": "purchase price", "newe": "net weight", "grwe": "gross weight",
+    "dip1": "discount percent", "whlo": "warehouse", "ortp": "order type",
+    "ordt": "order date", "dwdt": "requested delivery date", "rldt": "requested delivery date",
+    "pudt": "purchase order date", "acdt": "accounting date", "town": "city",
+    "pono": "postal code", "phno": "phone number", "phn2": "phone number 2", "emal": "email",
+    "yref": "your reference", "yre1": "your reference", "suno": "supplier number",
+    "sunm": "supplier name", "adr1": "address line 1", "adr2": "address line 2",
+    "stat": "status", "vdsc": "voucher text", "ecar": "state", "stqt": "on hand quantity",
+    "alqt": "allocated quantity", "avqt": "available quantity", "puno": "purchase order number",
+    "ponr": "line number", "faci": "facility", "modl": "delivery method",
+    "tedl": "delivery terms", "tepy": "payment terms", "pycd": "payment method",
+    "rorn": "reference order number", "alun": "unit", "unms": "unit",
+    # Microsoft Dynamics GP (eConnect)
+    "custnmbr": "customer number", "custname": "customer name", "cntcprsn": "contact person",
+    "itemnmbr": "item number", "itemdesc": "item description", "itmshnam": "item short name",
+    "itmclscd": "item class code", "locncode": "location code", "qtyshppd": "quantity shipped",
+    "qtyonhnd": "on hand quantity", "docdate": "document date", "docnumbr": "document number",
+    "docid": "document type", "sopnumbe": "sales order number", "soptype": "sales order type",
+    "curncyid": "currency code", "cstponbr": "customer purchase order number",
+    "prmdate": "promised delivery date", "reqdate": "requested delivery date",
+    "glpostdt": "posting date", "chekbkid": "checkbook", "cheknmbr": "check number",
+    "crcardid": "credit card", "cshrctyp": "cash receipt type",
+    "trxdscrn": "transaction description", "orignumb": "original number",
+    "xtndprce": "extended price", "unitcost": "unit cost", "unitprce": "unit price",
+    "taxamnt": "tax amount", "shipmthd": "shipping method", "shrtname": "short name",
+    "stmtname": "statement name", "phnumbr1": "phone number", "phnumbr2": "phone number 2",
+    "phone1": "phone number", "phone2": "phone number 2", "inet1": "email",
+    "zipcode": "postal code", "ccode": "country code", "crlmtamt": "credit limit amount",
+    "pymtrmid": "payment terms", "vendorid": "supplier number", "vendname": "supplier name",
+    "vendshnm": "supplier short name", "vndchknm": "supplier check name",
+    "vndcntct": "supplier contact", "vnddocnm": "supplier document number",
+    "poprctnm": "receipt number", "ponumber": "purchase order number",
+    "actnumst": "account number", "address1": "address line 1", "address2": "address line 2",
+    "address3": "address line 3", "uofm": "unit", "docamnt": "document amount",
+    "ortrxamt": "amount", "prclevel": "price level", "itemtype": "item type",
+    "receiptdate": "receipt date",
+    # Brightpearl: address lines 3 and 4 are the town and the county/state.
+    "addressline1": "address line 1 street", "addressline2": "address line 2 street",
+    "addressline3": "city",
+    "addressline4": "state",
+}
+# The last name of a path that is a role (a Brightpearl key such as PRI or BIL): the field is
+# its parent, in that role.
+_ROLE_KEYS = {"pri": "primary", "def": "primary", "bil": "billing", "del": "delivery",
+              "sec": "secondary"}
+_ROLES = {"billing": "billing", "bill": "billing", "invoice": "billing", "billto": "billing",
+          "delivery": "delivery", "shipping": "delivery", "ship": "delivery",
+          "shipto": "delivery", "mailing": "primary", "default": "primary",
+          "primary": "primary", "secondary": "secondary"}
 _STOP = frozenset({"a", "an", "the", "of", "on", "at", "to", "or"})
 # A last word that says little by itself; read with its parent ("currency.code").
-_GENERIC = frozenset({"value", "magnitude", "code", "identifier", "name", "amount", "text",
+_GENERIC = frozenset({"value", "magnitude", "code", "identifier", "name", "amount", "text", "iso",
                       "number", "type"})
 
 _CAMEL = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
@@ -119,6 +193,7 @@ class Suggestion:
     score: float
     reasons: tuple[str, ...]
     signals: dict[str, float] = field(default_factory=dict, compare=False)
+    rule: dict[str, Any] | None = field(default=None, compare=False)   # the rule to use
 
     @property
     def reason(self) -> str:
@@ -126,20 +201,74 @@ class Suggestion:
 
 
 def suggest(target_path: str, rule: Mapping[str, Any] | None,
-            candidates: Iterable[Candidate], *, limit: int = 3) -> list[Suggestion]:
+            candidates: Iterable[Candidate], *, limit: int = 3,
+            record: Iterable[str] = ()) -> list[Suggestion]:
     """The best ``limit`` candidates for ``target_path`` (``rows[].quantity.magnitude``),
     best first; a candidate whose type cannot fit, or that shares neither a name nor a
-    telling sample value with the target, is left out."""
+    telling sample value with the target, is left out.
+
+    ``record`` names the source record (its system and entity, e.g. ``("brightpearl",
+    "order")``): a target named after it (``Brightpearl_Id__c``, an order number) is the
+    record's own id (``id``, ``contactId``)."""
     rule = rule or {}
     target = _Field.of(target_path)
     expects = _expected_kinds(target, rule)
+    words = frozenset(w for name in record for w in tokens(str(name)))
+    own = _wants_own_id(target, words)
+    in_lines = "[]" in target_path
     ranked = []
     for candidate in candidates:
         scored = score(target, rule, candidate, expects=expects)
+        source = _Field.of(candidate.path)
+        if own and _is_own_id(source, words, header=in_lines):
+            scored = _as_own_id(scored, target, rule, candidate)
         if scored is not None:
+            if in_lines and source.header:
+                # A line's own field before the record's field of the same name.
+                scored = replace(scored, score=round(scored.score * 0.92, 4))
             ranked.append(scored)
     ranked.sort(key=lambda s: (-s.score, len(s.path), s.path))
     return ranked[:limit]
+
+
+# Words that make an id the record's own: its number in another system or as a document.
+_OWN = frozenset({"external", "document"})
+_WRAPPERS = frozenset({"hdr", "header", "head"})
+
+
+def _wants_own_id(target: _Field, record: frozenset[str]) -> bool:
+    """``Brightpearl_Id__c``, ``externalRef``, an order's ``SOPNUMBE``: the source record's
+    own id. Not inside another object (``Account.Brightpearl_Id__c`` is the account's)."""
+    if target.depth > 1 and not set(target.context[:-len(target.leaf) or None]) & _WRAPPERS:
+        return False
+    leaf = set(target.leaf)
+    key = {"identifier"} if "identifier" in leaf else {"reference"} if {
+        "external", "reference"} <= leaf else set()
+    rest = leaf - key
+    return bool(key) and bool(rest) and rest <= record | _OWN
+
+
+def _is_own_id(source: _Field, record: frozenset[str], *, header: bool) -> bool:
+    if source.depth != 1 or source.header != header:
+        return False
+    rest = set(source.leaf) - {"identifier"}
+    return "identifier" in source.leaf and rest <= record
+
+
+def _as_own_id(scored: Suggestion | None, target: _Field, rule: Mapping[str, Any],
+               candidate: Candidate) -> Suggestion | None:
+    fit, note = type_fit(str(rule.get("type") or "any"), candidate.type or _type_of(
+        candidate.sample), candidate.sample)
+    if fit == 0:
+        return scored
+    total = round(WEIGHTS["name"] * 0.95 + WEIGHTS["type"] * fit + WEIGHTS["value"] * NEUTRAL
+                  + (0.02 if _Field.of(candidate.path).leaf == ("identifier",) else 0), 4)
+    if scored is not None and scored.score >= total:
+        return scored
+    reasons = (f"the record's own id ({target.label} names the source record)",
+               *((note,) if note else ()))
+    return Suggestion(candidate.path, total, reasons, {"name": 0.95, "type": fit,
+                                                       "value": NEUTRAL})
 
 
 def score(target: _Field | str, rule: Mapping[str, Any], candidate: Candidate, *,
@@ -173,6 +302,9 @@ class _Field:
     context: tuple[str, ...]   # canonical tokens of every name on the path
     raw: tuple[str, ...]       # the last name's words as written, for "sounds like" checks
     label: str                 # the name(s) the leaf words came from, as written
+    roles: frozenset[str] = frozenset()   # billing / delivery / primary, anywhere on the path
+    depth: int = 1             # how many names the path has (``$root.`` not counted)
+    header: bool = False       # ``$root.…``: a field of the whole record, read from a line
 
     @staticmethod
     def of(path: str) -> _Field:
@@ -181,22 +313,43 @@ class _Field:
 
 @lru_cache(maxsize=4096)
 def _field_of(path: str) -> _Field:
-    names = [n for n in re.split(r"[.\[\]]+", path) if n and not n.startswith("$")]
+    header = path.startswith("$root.")
+    names = [n for n in re.split(r"[.\[\]]+", path) if n and not n.startswith("$")
+             and not n.isdigit()]
     if not names:
         return _Field((), (), (), path)
-    per_name = [tokens(n) for n in names]
-    leaf, label = list(per_name[-1]), names[-1]
-    if len(per_name) > 1 and (not leaf or set(leaf) <= _GENERIC):
-        leaf, label = list(per_name[-2]) + leaf, ".".join(names[-2:])
+    names = [n[:-3] if n.endswith("__c") else n for n in names]  # Salesforce custom suffix
+    roles: set[str] = set()
+    per_name = []
+    for name in names:
+        words = tokens(name)
+        key = name.lower()
+        if key in _ROLE_KEYS:
+            roles.add(_ROLE_KEYS[key])
+            words = ()
+        found = {_ROLES[w] for w in words if w in _ROLES}
+        roles |= found
+        kept = tuple(w for w in words if w not in _ROLES)
+        per_name.append(kept if kept else words if not found else ())
+    leaf_at = len(per_name) - 1
+    while leaf_at > 0 and not per_name[leaf_at]:
+        leaf_at -= 1  # communication.telephones.PRI: the field is the telephone
+    leaf, label = list(per_name[leaf_at]), names[leaf_at]
+    if leaf_at > 0 and (not leaf or set(leaf) <= _GENERIC):
+        leaf, label = list(per_name[leaf_at - 1]) + leaf, ".".join(names[leaf_at - 1:leaf_at + 1])
     context = tuple(t for part in per_name for t in part)
     raw = tuple(_split(names[-1]))
-    return _Field(tuple(leaf), context, raw, label)
+    return _Field(tuple(dict.fromkeys(leaf)), context, raw, label, frozenset(roles),
+                  len(names), header)
 
 
 def tokens(name: str) -> tuple[str, ...]:
     """Canonical words of one field name: split on case, digits and punctuation, stop words
-    dropped, two-word phrases and synonyms folded (``productCode`` -> ``("sku",)``)."""
-    words = [w for w in _split(name) if w not in _STOP]
+    dropped, vendor codes read as words (``CUNO`` -> customer number), two-word phrases and
+    synonyms folded (``productCode`` -> ``("sku",)``)."""
+    code = re.sub(r"[^a-z0-9]", "", name.lower())
+    words = [w for w in (_CODES[code].split() if code in _CODES else _split(name))
+             if w not in _STOP]
     folded: list[str] = []
     i = 0
     while i < len(words):
@@ -205,12 +358,19 @@ def tokens(name: str) -> tuple[str, ...]:
             folded.append(_PHRASES[pair])  # type: ignore[index]
             i += 2
             continue
-        folded.append(_WORDS.get(words[i], words[i]))
+        folded.append(_WORDS.get(words[i], _singular(words[i])))
         i += 1
     joined = "".join(words)
     if len(words) > 1 and joined in _WORDS:  # "e_mail_address" spelled apart
         return (_WORDS[joined],)
     return tuple(dict.fromkeys(folded))
+
+
+def _singular(word: str) -> str:
+    """``terms`` is ``term`` (not ``status`` or ``address``)."""
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def _split(name: str) -> list[str]:
@@ -226,6 +386,13 @@ def _dice(a: Sequence[str], b: Sequence[str]) -> float:
     return 2 * _weight(sa & sb) / (_weight(sa) + _weight(sb))
 
 
+def _covered(words: Sequence[str], within: Sequence[str]) -> float:
+    if not words:
+        return 0.0
+    found = set(words) & set(within)
+    return _weight(found) / _weight(set(words))
+
+
 def _weight(words: set[str]) -> float:
     return sum(GENERIC_WEIGHT if w in _GENERIC else 1.0 for w in words)
 
@@ -235,11 +402,16 @@ def _name_score(target: _Field, source: _Field) -> tuple[float, str]:
     context = _dice(target.context, source.context) * 0.9
     sounds = SequenceMatcher(None, "".join(target.raw), "".join(source.raw)).ratio()
     fuzzy = sounds * 0.8 if sounds >= 0.75 else 0.0
-    best = max(leaf, context, fuzzy)
+    # The target's words anywhere on the source path: CUSTNMBR (customer number) in
+    # parties.customer.contactId, whatever wrapper the target sits in.
+    covered = 0.9 * (0.7 * _covered(target.leaf, source.context)
+                     + 0.3 * _covered(source.leaf, target.context))
+    best = max(leaf, context, fuzzy, covered)
     if best == 0:
         return 0.0, ""
     # The same words around it break ties: billing.email for a billing address's email.
-    best = min(1.0, best + 0.1 * _dice(target.context, source.context))
+    best = min(1.0, (best + 0.1 * _dice(target.context, source.context))
+               * _role_factor(target, source))
     if leaf == 1.0 and target.raw == source.raw:
         return best, "same name"
     if leaf == 1.0:
@@ -247,6 +419,18 @@ def _name_score(target: _Field, source: _Field) -> tuple[float, str]:
     if best == fuzzy:
         return best, f"similar spelling ({target.label} ~ {source.label})"
     return best, f"similar name ({target.label} ~ {source.label})"
+
+
+def _role_factor(target: _Field, source: _Field) -> float:
+    """Billing fields for billing fields: the same role counts for, another role against;
+    a field with no role reads a primary one (``Phone`` from ``telephones.PRI``) first."""
+    if target.roles and source.roles:
+        return 1.1 if target.roles & source.roles else 0.8
+    if target.roles:
+        return 0.95
+    if source.roles:
+        return 1.0 if source.roles <= {"primary"} else 0.9
+    return 1.0
 
 
 # --- types -----------------------------------------------------------------------------------
@@ -406,3 +590,210 @@ def _short(value: Any) -> str:
     if isinstance(value, str):
         text = repr(text if len(text) <= 24 else text[:21] + "...")
     return text
+
+
+# --- candidates from a sample record ----------------------------------------------------------
+def sample_candidates(record: Any, *, schema: Mapping[str, Any] | None = None,
+                      lines: Any = None) -> list[Candidate]:
+    """The source paths a rule could read, as candidates: the editor's field list (the source
+    schema's fields and the sample's keys), plus the fields of a list's first item
+    (``shipping_addresses[0].city``: a storefront order's one shipping address) and, for a
+    field of each line (``lines`` is the ``each`` source), the header fields as ``$root.…``."""
+    from integrations.mapping.editing import line_items, source_fields
+
+    found: dict[str, Candidate] = {}
+    for source in source_fields(schema, record, lines=lines):
+        if not source.path.startswith("$"):
+            found[source.path] = Candidate(source.path, source.type, source.sample)
+    scopes = [record] if lines is None else line_items(lines, record)[:5]
+    for scope in scopes:
+        if isinstance(scope, dict):
+            for path, value in _flat(scope, ""):
+                if "[0]" in path:
+                    _keep(found, path, value)
+    if lines is not None and isinstance(record, dict):
+        for source in source_fields(schema, record):
+            if source.path != lines and not source.path.startswith(f"{lines}."):
+                _keep(found, f"$root.{source.path}", source.sample, source.type)
+    return list(found.values())
+
+
+def _keep(found: dict[str, Candidate], path: str, value: Any, kind: str | None = None) -> None:
+    held = found.get(path)
+    if held is None or (held.sample in (None, "") and value not in (None, "")):
+        found[path] = Candidate(path, kind or (held.type if held else None), value)
+
+
+_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def _flat(value: Any, parent: str, depth: int = 0) -> Iterable[tuple[str, Any]]:
+    if depth > 5:
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not _KEY.match(str(key)):
+                continue  # a row id ("1002"): reached through the lines, not by name
+            path = f"{parent}.{key}" if parent else str(key)
+            yield path, item
+            yield from _flat(item, path, depth + 1)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        yield from _flat(value[0], f"{parent}[0]", depth + 1)
+
+
+def rule_check(rule: Any, *, lines: Any = None) -> list[str]:
+    """What the mapping engine says about ``rule`` as one field's rule (inside the lines of
+    ``lines`` when given): ``[]`` when it compiles."""
+    from integrations.mapping import validate_document
+
+    spec = rule if lines is None else {"each": lines, "fields": {"value": rule}}
+    document = {"format_version": 1, "name": "suggestion", "fields": {"value": spec}}
+    return [str(problem) for problem in validate_document(document, schema=None)]
+
+
+# --- the rule to use: a likely transform for the chosen source field --------------------------
+RFC2822 = "%a, %d %b %Y %H:%M:%S %z"
+_FIRST, _LAST = ("firstname",), ("lastname",)
+
+
+def with_rules(target_path: str, rule: Mapping[str, Any] | None,
+               suggestions: Sequence[Suggestion], candidates: Sequence[Candidate]
+               ) -> list[Suggestion]:
+    """Each suggestion with the rule to map it by (``Suggestion.rule``): a date format
+    conversion, a number or text conversion, a lookup onto the target's allowed values, a cut
+    to the target's length, or for a full-name target the first and last names joined."""
+    rule = rule or {}
+    by_path = {c.path: c for c in candidates}
+    out = []
+    for suggestion in suggestions:
+        candidate = by_path.get(suggestion.path, Candidate(suggestion.path))
+        made, note = rule_for(target_path, rule, candidate, candidates)
+        reasons = suggestion.reasons + ((note,) if note else ())
+        out.append(replace(suggestion, rule=made, reasons=reasons))
+    return out
+
+
+def rule_for(target_path: str, rule: Mapping[str, Any], candidate: Candidate,
+             candidates: Sequence[Candidate] = ()) -> tuple[dict[str, Any], str]:
+    """The rule for mapping ``candidate`` onto the target, and a few words on its transform."""
+    target = _Field.of(target_path)
+    joined = _full_name(target, candidate, candidates)
+    if joined is not None:
+        return joined, "first and last name joined"
+    steps: list[Any] = []
+    notes: list[str] = []
+    kind = str(rule.get("type") or "any")
+    source_kind = candidate.type or _type_of(candidate.sample)
+    date = _date_step(target, rule, candidate.sample)
+    if date is not None:
+        steps.append(date)
+        notes.append("date " + ", ".join(f"{k} {v}" for k, v in date["date"].items()))
+    elif rule.get("choices") and candidate.sample not in (None, "") and not _allowed(
+            rule["choices"], candidate.sample):
+        choice = _closest(str(candidate.sample), rule["choices"])
+        steps.append({"lookup": {"map": {str(candidate.sample): choice}, "on_miss": "fail"}})
+        notes.append("lookup onto the allowed values (fill in the other source values)")
+        if kind == "integer" and isinstance(choice, str):
+            steps.append("to_int")
+    elif kind == "integer" and source_kind in ("string", "decimal"):
+        if source_kind == "decimal":
+            steps.append({"round": 0})
+        steps.append("to_int")
+        notes.append("to_int")
+    elif kind == "decimal" and source_kind in ("string", "integer"):
+        scale = rule.get("scale")
+        steps.append({"to_decimal": {"places": scale}} if isinstance(scale, int)
+                     else "to_decimal")
+        notes.append("to_decimal")
+    elif kind == "decimal" and source_kind == "decimal" and isinstance(rule.get("scale"), int) \
+            and _places(candidate.sample) > rule["scale"]:
+        steps.append({"round": rule["scale"]})
+        notes.append(f"round to {rule['scale']} places")
+    elif kind == "string" and source_kind in ("integer", "decimal", "boolean"):
+        steps.append("to_string")
+        notes.append("to_string")
+    most = rule.get("max_length")
+    if kind == "string" and isinstance(most, int) and isinstance(candidate.sample, str) \
+            and len(candidate.sample) > most and date is None:
+        steps.append({"truncate": most})
+        notes.append(f"truncate to {most}")
+    made: dict[str, Any] = {"from": candidate.path}
+    if steps:
+        made["transform"] = steps
+    return made, ("transform: " + "; ".join(notes)) if notes else ""
+
+
+def _full_name(target: _Field, candidate: Candidate, candidates: Sequence[Candidate]
+               ) -> dict[str, Any] | None:
+    source = _Field.of(candidate.path)
+    wants = "fullname" in target.leaf or (target.raw == ("name",) and target.depth == 1)
+    if not wants or source.leaf not in (_FIRST, _LAST):
+        return None
+    parent = candidate.path.rpartition(".")[0]
+    first = last = None
+    for other in candidates:
+        if other.path.rpartition(".")[0] == parent:
+            leaf = _Field.of(other.path).leaf
+            first = other.path if leaf == _FIRST else first
+            last = other.path if leaf == _LAST else last
+    if first is None or last is None:
+        return None
+    return {"concat": [first, last], "sep": " "}
+
+
+def _allowed(choices: Sequence[Any], value: Any) -> bool:
+    return value in choices or str(value) in {str(c) for c in choices}
+
+
+def _closest(text: str, choices: Sequence[Any]) -> Any:
+    return max(choices, key=lambda c: SequenceMatcher(None, text.lower(), str(c).lower())
+               .ratio())
+
+
+def _places(value: Any) -> int:
+    try:
+        exponent = Decimal(str(value)).as_tuple().exponent
+    except (ArithmeticError, ValueError):
+        return 0
+    return -exponent if isinstance(exponent, int) and exponent < 0 else 0
+
+
+def _date_format(sample: Any) -> str | None:
+    """How a sample date is written, as the ``date`` step's ``from``/``to`` names it."""
+    if isinstance(sample, int) and not isinstance(sample, bool):
+        if _COMPACT_DATE.match(str(sample)):
+            return "%Y%m%d"
+        return "unix" if 946684800 <= sample <= 4102444800 else None
+    if not isinstance(sample, str):
+        return None
+    text = sample.strip()
+    if _RFC_DATE.match(text):
+        return RFC2822 if re.search(r":\d{2} [+-]\d{4}\Z", text) else None
+    if _COMPACT_DATE.match(text):
+        return "%Y%m%d"
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        return "date"
+    if _ISO_DATE.match(text):
+        return "iso"
+    return None
+
+
+def _date_step(target: _Field, rule: Mapping[str, Any], sample: Any) -> dict[str, Any] | None:
+    source = _date_format(sample)
+    if source is None or "date" not in _expected_kinds(target, rule):
+        return None
+    pattern = str(rule.get("pattern") or "")
+    if pattern == r"\d{8}":
+        wanted = "%Y%m%d"
+    elif pattern == r"\d{4}-\d{2}-\d{2}":
+        wanted = "date"
+    else:
+        wanted = "iso"
+    if source == wanted or (source == "date" and wanted == "iso"):
+        return None
+    options: dict[str, Any] = {}
+    if source not in ("iso", "date"):
+        options["from"] = source
+    if wanted != "iso":
+        options["to"] = wanted
+    return {"date": options}
