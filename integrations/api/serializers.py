@@ -202,3 +202,20 @@ def flow_health_row(flow: Flow, health: FlowHealth) -> dict[str, Any]:
             "last_success_at": health.last_success_at, "error_rate_24h": health.error_rate_24h,
             "attempts_24h": health.attempts_24h, "backlog": health.backlog,
             "open_dead_letters": health.open_dead_letters}
+
+
+class MappingSuggestionSerializer(serializers.Serializer):
+    path = serializers.CharField(help_text="The source path suggested (`parties.customer."
+                                           "contactId`; `$root.…` reads the record from a line).")
+    score = serializers.FloatField(help_text="0–1: name, type and sample value together.")
+    reason = serializers.CharField(help_text="Why, in a few words.")
+    rule = serializers.JSONField(help_text="The rule to put at the target field: the path with "
+                                           "its likely transform (a date format, to_int, a "
+                                           "lookup, a concat), as the mapping engine reads it.")
+
+
+class MappingSuggestionsSerializer(serializers.Serializer):
+    target = serializers.CharField(help_text="The target field asked about.")
+    sample = serializers.CharField(help_text="Where the sample values came from: `given`, "
+                                             "`last transaction` or `none` (schema only).")
+    suggestions = MappingSuggestionSerializer(many=True)

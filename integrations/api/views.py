@@ -4,12 +4,13 @@ and every rule apply alike."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from django.db import connection as db
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -20,6 +21,7 @@ from rest_framework.views import APIView
 from billing.limits import tenant_plan, usage_status
 from billing.services import month_start
 from integrations.api import filters, serializers
+from integrations.mapping.suggest import UnknownTarget, document_suggestions
 from integrations.models import Connection, DeadLetter, Flow, IntegrationPair, Transaction
 from integrations.selectors import circuit_state, flows_health, pairs_count
 from integrations.services.connections import connection_test
@@ -96,6 +98,50 @@ class FlowViewSet(_Base):
         flow_backfill(flow=flow, since=since)
         flow.refresh_from_db()
         return Response(serializers.FlowSerializer(flow).data, status=202)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("target", str, required=True,
+                             description="A target field path: `reference`, "
+                                         "`parties.customer.contactId`, `rows[].productId`."),
+            OpenApiParameter("sample", str, required=False,
+                             description="A source record as JSON, for sample values; "
+                                         "without it, the flow's last transaction's."),
+        ],
+        responses={200: serializers.MappingSuggestionsSerializer},
+        summary="Rank source fields for one target field, each with the rule to map it by.")
+    @action(detail=True, methods=["get"], url_path="mapping/suggestions")
+    def mapping_suggestions(self, request: Request, pk: str | None = None) -> Response:
+        flow = self.get_object()
+        target = request.query_params.get("target", "").strip()
+        if not target:
+            raise ValidationError({"target": ["Give the target field's path, e.g. "
+                                              "?target=reference."]})
+        sample, origin = _suggestion_sample(flow, request.query_params.get("sample"))
+        try:
+            found = document_suggestions(flow.mapping.current_document or {}, target,
+                                         sample=sample, record=(flow.entity,))
+        except UnknownTarget as exc:
+            raise ValidationError({"target": [str(exc)]}) from None
+        return Response({"target": target, "sample": origin, "suggestions": [
+            {"path": s.path, "score": s.score, "reason": s.reason, "rule": s.rule}
+            for s in found]})
+
+
+def _suggestion_sample(flow: Flow, given: str | None) -> tuple[Any, str]:
+    """The source record whose values the suggestions read: the one given, else the flow's
+    last transaction's, else none (the source schema's fields only)."""
+    if given:
+        try:
+            sample = json.loads(given)
+        except ValueError as exc:
+            raise ValidationError({"sample": [f"Not JSON: {exc}."]}) from None
+        if not isinstance(sample, dict):
+            raise ValidationError({"sample": ["Give a source record as a JSON object."]})
+        return sample, "given"
+    last = (Transaction.objects.filter(flow=flow, source_record__isnull=False)
+            .order_by("-started_at").values_list("source_record", flat=True).first())
+    return (last, "last transaction") if isinstance(last, dict) else (None, "none")
 
 
 @extend_schema(tags=["transactions"])

@@ -797,3 +797,41 @@ def _date_step(target: _Field, rule: Mapping[str, Any], sample: Any) -> dict[str
     if wanted != "iso":
         options["to"] = wanted
     return {"date": options}
+
+
+# --- one target field of a mapping document ---------------------------------------------------
+class UnknownTarget(ValueError):
+    """The target path is not a field of the document's target; the message says which are."""
+
+
+def document_suggestions(document: Mapping[str, Any], target_path: str, *, sample: Any = None,
+                         record: Iterable[str] = (), limit: int = 3) -> list[Suggestion]:
+    """Ranked source fields, each with its rule, for one target field of ``document``:
+    candidates from the source schema and ``sample`` (a source record), within the lines
+    the document maps for a field of each line (``rows[].productId``)."""
+    from integrations.mapping.editing import rule_at, target_fields
+    from integrations.mapping.schemas import schema_get
+
+    source = document.get("source") or {}
+    target = document.get("target") or {}
+    target_schema = schema_get(str(target.get("system")), str(target.get("entity")))
+    fields = {f.path: f for f in target_fields(target_schema, document)}
+    field_ = fields.get(target_path)
+    if field_ is None:
+        close = sorted(fields, key=lambda p: -SequenceMatcher(None, p.lower(),
+                                                              target_path.lower()).ratio())[:3]
+        raise UnknownTarget(f"{target_path!r} is not a field of {target.get('system')} "
+                            f"{target.get('entity')}" + (f"; did you mean {', '.join(close)}?"
+                                                          if close else "."))
+    lines = None
+    if field_.lines:
+        spec = rule_at(document, field_.lines).spec
+        lines = spec.get("each") if isinstance(spec, dict) else None
+        if not isinstance(lines, str):
+            raise UnknownTarget(f"{target_path!r} is a field of each line of {field_.lines}: "
+                                f"map {field_.lines} to a source list first.")
+    source_schema = schema_get(str(source.get("system")), str(source.get("entity")))
+    candidates = sample_candidates(sample, schema=source_schema, lines=lines)
+    names = (str(source.get("system") or ""), str(source.get("entity") or ""), *record)
+    ranked = suggest(target_path, field_.rule, candidates, limit=limit, record=names)
+    return with_rules(target_path, field_.rule, ranked, candidates)
