@@ -201,7 +201,7 @@ class Suggestion:
 
 
 def suggest(target_path: str, rule: Mapping[str, Any] | None,
-            candidates: Iterable[Candidate], *, limit: int = 3,
+            candidates: Iterable[Candidate] | list[Candidate], *, limit: int = 3,
             record: Iterable[str] = ()) -> list[Suggestion]:
     """The best ``limit`` candidates for ``target_path`` (``rows[].quantity.magnitude``),
     best first; a candidate whose type cannot fit, or that shares neither a name nor a
@@ -216,6 +216,7 @@ def suggest(target_path: str, rule: Mapping[str, Any] | None,
     words = frozenset(w for name in record for w in tokens(str(name)))
     own = _wants_own_id(target, words)
     in_lines = "[]" in target_path
+    candidates = list(candidates)
     ranked = []
     for candidate in candidates:
         scored = score(target, rule, candidate, expects=expects)
@@ -227,8 +228,39 @@ def suggest(target_path: str, rule: Mapping[str, Any] | None,
                 # A line's own field before the record's field of the same name.
                 scored = replace(scored, score=round(scored.score * 0.92, 4))
             ranked.append(scored)
+    ranked = _with_full_names(target, rule, ranked, candidates)
     ranked.sort(key=lambda s: (-s.score, len(s.path), s.path))
     return ranked[:limit]
+
+
+def _with_full_names(target: _Field, rule: Mapping[str, Any], ranked: list[Suggestion],
+                     candidates: list[Candidate]) -> list[Suggestion]:
+    """For a full-name target (``addressFullName``, a contact's ``Name``), a first name with
+    a last name beside it: the two joined (the rule comes from :func:`with_rules`)."""
+    if not _wants_full_name(target):
+        return ranked
+    by_parent: dict[str, dict[tuple[str, ...], Candidate]] = {}
+    for candidate in candidates:
+        leaf = _Field.of(candidate.path).leaf
+        if leaf in (_FIRST, _LAST):
+            by_parent.setdefault(candidate.path.rpartition(".")[0], {})[leaf] = candidate
+    held = {s.path: s for s in ranked}
+    for pair in by_parent.values():
+        first = pair.get(_FIRST)
+        if first is None or _LAST not in pair:
+            continue
+        fit, _ = type_fit(str(rule.get("type") or "any"), "string")
+        context = _dice(target.context, _Field.of(first.path).context)
+        total = round(WEIGHTS["name"] * min(1.0, 0.85 + 0.1 * context)
+                      + WEIGHTS["type"] * fit + WEIGHTS["value"] * NEUTRAL, 4)
+        if first.path not in held or held[first.path].score < total:
+            held[first.path] = Suggestion(first.path, total, (
+                "first and last name together make a full name",), {"name": 0.85})
+    return list(held.values())
+
+
+def _wants_full_name(target: _Field) -> bool:
+    return "fullname" in target.leaf or (target.raw == ("name",) and target.depth == 1)
 
 
 # Words that make an id the record's own: its number in another system or as a document.
@@ -726,8 +758,7 @@ def rule_for(target_path: str, rule: Mapping[str, Any], candidate: Candidate,
 def _full_name(target: _Field, candidate: Candidate, candidates: Sequence[Candidate]
                ) -> dict[str, Any] | None:
     source = _Field.of(candidate.path)
-    wants = "fullname" in target.leaf or (target.raw == ("name",) and target.depth == 1)
-    if not wants or source.leaf not in (_FIRST, _LAST):
+    if not _wants_full_name(target) or source.leaf not in (_FIRST, _LAST):
         return None
     parent = candidate.path.rpartition(".")[0]
     first = last = None
