@@ -64,6 +64,16 @@ V2_PAGE_MAX = 250
 
 _FIELD_IN_MESSAGE = re.compile(r"field '([^']+)'")
 
+# ``external_source`` of the orders our Brightpearl → BigCommerce flow creates (BigCommerce
+# keeps it, with ``external_id`` = the Brightpearl order id). Every flow reading BigCommerce
+# orders sends them to Brightpearl, so such an order, and its payment, has nothing to sync:
+# it would come back as a second Brightpearl order.
+BRIGHTPEARL_SOURCE = "Brightpearl"
+# What BigCommerce lets an API client change on an order that exists (v2 PUT): ``external_id``
+# is write-once ("cannot be written to"), and lines are not edited through this connector.
+ORDER_UPDATABLE = ("status_id", "customer_id", "billing_address", "staff_notes",
+                   "customer_message", "payment_method", "external_source")
+
 
 def login_url(config: ConnectionConfig) -> str:
     """login.bigcommerce.com for the real API; a sandbox serves both under its base URL."""
@@ -220,7 +230,12 @@ class BigCommerceConnector(Connector):
     # --- entities -----------------------------------------------------------------------------
     def get(self, entity: str, external_id: str) -> dict[str, Any]:
         if entity == "sales_order":
-            return self.order_get(external_id)
+            order = self.order_get(external_id)
+            if from_brightpearl(order):
+                raise NothingToSync(f"Order {external_id} was created from Brightpearl order "
+                                    f"{order.get('external_id')}; it is not sent back.",
+                                    system=SYSTEM)
+            return order
         if entity == "payment":
             return self.payment_get(external_id)
         if entity == "shipment":
@@ -256,9 +271,7 @@ class BigCommerceConnector(Connector):
                external_id: str | None = None) -> WriteResult:
         if entity == "sales_order":
             if external_id:
-                body = self.json(self.request("PUT", self.v2(f"orders/{external_id}"),
-                                              json=record))
-                return WriteResult(str(body["id"]), created=False, record=body)
+                return self.order_update(external_id, record)
             body = self.json(self.request("POST", self.v2("orders"), json=record))
             return WriteResult(str(body["id"]), created=True, record=body)
         if entity == "shipment":
@@ -276,6 +289,13 @@ class BigCommerceConnector(Connector):
             return catalog.upsert(self, entity, record, external_id=external_id)
         raise _unsupported(entity)
 
+    # --- duplicate candidates (see bigcommerce_duplicates) ----------------------------------
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Customers by email, name and phone; products by SKU, barcodes and name."""
+        from integrations.connectors.bigcommerce_duplicates import duplicate_candidates
+
+        return duplicate_candidates(self, entity, record)
+
     # --- orders -------------------------------------------------------------------------------
     def order_get(self, order_id: str | int) -> dict[str, Any]:
         """The order as one document: its products and shipping addresses inlined (v2 only
@@ -284,6 +304,42 @@ class BigCommerceConnector(Connector):
         order["products"] = self.v2_all(f"orders/{order_id}/products")
         order["shipping_addresses"] = self.v2_all(f"orders/{order_id}/shipping_addresses")
         return order
+
+    def order_update(self, order_id: str | int, record: dict[str, Any]) -> WriteResult:
+        """Change an existing order's header (status, customer, billing address, notes).
+
+        ``external_id`` was set when the order was created and BigCommerce refuses it in a
+        PUT; lines are compared, not rewritten: an order whose lines differ from ``products``
+        is refused with ``ValidationFailed`` (edit it in BigCommerce) rather than updated to
+        something else than the record says."""
+        if record.get("products"):
+            current = self.v2_all(f"orders/{order_id}/products")
+            if _line_keys(current) != _line_keys(record["products"]):
+                raise ValidationFailed(
+                    f"BigCommerce order {order_id} has other lines ({_show_lines(current)}) "
+                    f"than the record ({_show_lines(record['products'])}); the lines of an "
+                    "existing order are not changed by a sync: edit them in BigCommerce.",
+                    field="products", system=SYSTEM)
+        body = {k: v for k, v in record.items() if k in ORDER_UPDATABLE}
+        if not body:
+            return WriteResult(str(order_id), created=False)
+        updated = self.json(self.request("PUT", self.v2(f"orders/{order_id}"), json=body))
+        return WriteResult(str(updated["id"]), created=False, record=updated)
+
+    def find_existing(self, entity: str, record: dict[str, Any]) -> str | None:
+        """An order an interrupted create already made: the newest order of the same
+        customer whose ``external_source`` and ``external_id`` are the record's (the
+        Brightpearl order it was made from)."""
+        if entity != "sales_order" or not record.get("external_id"):
+            return None
+        params: dict[str, Any] = {"sort": "id:desc", "limit": 50}
+        if record.get("customer_id"):
+            params["customer_id"] = record["customer_id"]
+        for order in self.v2_list("orders", **params):
+            if (str(order.get("external_id") or "") == str(record["external_id"])
+                    and order.get("external_source") == record.get("external_source")):
+                return str(order["id"])
+        return None
 
     def orders_changed(self, *, since: datetime | None, cursor: str | None) -> Page:
         # Keyset paging on id (min_id = last id + 1): an order modified while we page moves
@@ -426,11 +482,17 @@ class BigCommerceConnector(Connector):
     def payment_get(self, order_id: str | int) -> dict[str, Any]:
         """The order's settled payment: its latest successful purchase or capture.
 
-        Order events carry the order id; the payment is read from its transactions."""
+        Order events carry the order id; the payment is read from its transactions. An order
+        created from Brightpearl was paid there: nothing to sync."""
         settled = [t for t in self.transactions_list(order_id)
                    if t.get("event") in ("purchase", "capture") and t.get("status") == "ok"]
         if not settled:
             raise NothingToSync(f"Order {order_id} has no settled payment yet.", system=SYSTEM)
+        order = self.json(self.request("GET", self.v2(f"orders/{order_id}")))
+        if from_brightpearl(order):
+            raise NothingToSync(f"Order {order_id} was created from Brightpearl order "
+                                f"{order.get('external_id')}, where its payment is.",
+                                system=SYSTEM)
         return max(settled, key=lambda t: (str(t.get("date_created") or ""), t.get("id") or 0))
 
     def transactions_list(self, order_id: str | int) -> list[dict[str, Any]]:
@@ -487,6 +549,20 @@ class BigCommerceConnector(Connector):
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def from_brightpearl(order: Mapping[str, Any]) -> bool:
+    """Was this BigCommerce order created from a Brightpearl order (by our flow)?"""
+    return str(order.get("external_source") or "").strip().lower() == BRIGHTPEARL_SOURCE.lower()
+
+
+def _line_keys(lines: list[dict[str, Any]]) -> list[tuple[int, int]]:
+    return sorted((int(line.get("product_id") or 0), int(line.get("quantity") or 0))
+                  for line in lines)
+
+
+def _show_lines(lines: list[dict[str, Any]]) -> str:
+    return ", ".join(f"{q} × product {p}" for p, q in _line_keys(lines)) or "none"
+
 
 def _int(value: str | None) -> int | None:
     try:

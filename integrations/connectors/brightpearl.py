@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import requests
 
 from integrations.connectors import brightpearl_auth as auth
+from integrations.connectors import brightpearl_duplicates as duplicates
 from integrations.connectors import brightpearl_webhooks as hooks
 from integrations.connectors.base import (
     ConnectionConfig,
@@ -54,7 +55,8 @@ from integrations.connectors.errors import (
 
 __all__ = ["CREDENTIAL_FIELDS", "BrightpearlConnector"]
 
-ORDER_TYPES = {"sales_order": "SO", "credit_note": "SC", "purchase_order": "PO"}
+ORDER_TYPES = {"sales_order": "SO", "credit_note": "SC", "purchase_order": "PO",
+               "native_sales_order": "SO"}
 ORDER_TYPE_IDS = {"SO": 1, "PO": 2, "SC": 3, "PC": 4}
 DEFAULT_PER_MINUTE = 200  # Brightpearl's standard limit per account and developer
 # Below this many requests left in the rolling minute, every worker waits for the window.
@@ -66,14 +68,18 @@ _FIELD_IN_MESSAGE = re.compile(r"^([a-z][A-Za-z0-9_.\[\]]*) (?:is|are|must|needs
 class BrightpearlConnector(BrightpearlWrites, Connector):
     system = "brightpearl"
     rate_limit = RateLimit(requests=DEFAULT_PER_MINUTE, period_s=60)
-    entities = ("sales_order", "credit_note", "purchase_order", "product", "customer",
-                "supplier", "inventory", "shipment", "goods_receipt", "payment", "journal",
-                "warehouse")
+    # ``native_sales_order``: a sales order taken in Brightpearl itself (phone, POS, manual),
+    # read for flows that send such orders to a storefront; see ``_unwanted``.
+    entities = ("sales_order", "native_sales_order", "credit_note", "purchase_order", "product",
+                "customer", "supplier", "inventory", "shipment", "goods_receipt", "payment",
+                "journal", "warehouse")
 
     # entity → (ID-set resource, search resource or None, search id column, changed column)
     RESOURCES: ClassVar[dict[str, tuple[str, str | None, str, str]]] = {
         "sales_order": ("order-service/order", "order-service/order-search", "orderId",
                         "updatedOn"),
+        "native_sales_order": ("order-service/order", "order-service/order-search", "orderId",
+                               "updatedOn"),
         "credit_note": ("order-service/order", "order-service/order-search", "orderId",
                         "updatedOn"),
         "purchase_order": ("order-service/order", "order-service/order-search", "orderId",
@@ -234,13 +240,15 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
         if not found:
             raise NotFound(f"Brightpearl {entity} {external_id} not found.", system=self.system,
                            status=404, code="CMNC-404")
-        if not _is_wanted(entity, found[0]):
-            raise _not_a_supplier(external_id)
+        unwanted = _unwanted(entity, found[0])
+        if unwanted is not None:
+            raise unwanted
         return found[0]
 
     # entity → the field of a record that holds the id events name
     RECORD_IDS: ClassVar[dict[str, str]] = {
-        "sales_order": "id", "credit_note": "id", "purchase_order": "id", "product": "id",
+        "sales_order": "id", "native_sales_order": "id", "credit_note": "id",
+        "purchase_order": "id", "product": "id",
         "customer": "contactId", "supplier": "contactId", "inventory": "productId",
         "shipment": "goodsOutNoteId", "goods_receipt": "goodsNoteId", "payment": "paymentId",
     }
@@ -257,8 +265,7 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
         except ConnectorError as exc:
             return dict.fromkeys(external_ids, exc)
         by_id: dict[str, dict[str, Any] | ConnectorError] = {
-            str(r.get(field)): r if _is_wanted(entity, r) else _not_a_supplier(r.get(field))
-            for r in records}
+            str(r.get(field)): _unwanted(entity, r) or r for r in records}
         return {i: by_id.get(str(i)) or NotFound(
             f"Brightpearl {entity} {i} not found.", system=self.system, status=404,
             code="CMNC-404") for i in external_ids}
@@ -443,6 +450,11 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
             return str(rows[0]["productId"]) if rows else None
         return None
 
+    # --- duplicate candidates (see brightpearl_duplicates) -----------------------------------
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Contacts by email, name and phone; products by SKU, barcodes and name."""
+        return duplicates.duplicate_candidates(self, entity, record)
+
     # --- webhooks -----------------------------------------------------------------------------
     def webhook_register(self, *, event: str, url: str, secret: str) -> str:
         """Subscribe ``url`` (with ``secret`` added to its query) to an entity or event name."""
@@ -482,14 +494,26 @@ def _int_header(response: requests.Response, name: str) -> int | None:
         return None
 
 
-def _is_wanted(entity: str, record: dict[str, Any]) -> bool:
-    """Contact events name customers and suppliers alike: a supplier flow reads only the
-    contacts Brightpearl marks as suppliers."""
-    if entity != "supplier":
-        return True
-    return bool((record.get("relationshipToAccount") or {}).get("isSupplier"))
+def _unwanted(entity: str, record: dict[str, Any]) -> NothingToSync | None:
+    """Why a record read for ``entity`` has nothing to sync, or None.
 
-
-def _not_a_supplier(contact_id: Any) -> NothingToSync:
-    return NothingToSync(f"Brightpearl contact {contact_id} is not a supplier.",
-                         system="brightpearl")
+    Contact events name customers and suppliers alike: a supplier flow reads only the
+    contacts Brightpearl marks as suppliers. A native sales order is one taken in Brightpearl:
+    an order with an ``externalRef`` was imported from another system (a storefront,
+    marketplace or CRM, our own order flows included) and is not sent back out, and an order
+    whose product rows have not been added yet has nothing to write until they are."""
+    if entity == "supplier" and not (record.get("relationshipToAccount") or {}).get(
+            "isSupplier"):
+        return NothingToSync(f"Brightpearl contact {record.get('contactId')} is not a "
+                             "supplier.", system="brightpearl")
+    if entity == "native_sales_order":
+        if str(record.get("externalRef") or "").strip():
+            return NothingToSync(f"Brightpearl order {record.get('id')} came from another "
+                                 f"system (external reference {record['externalRef']!r}); "
+                                 "only orders taken in Brightpearl are sent.",
+                                 system="brightpearl")
+        if not any(int((row or {}).get("productId") or 0) > 0
+                   for row in (record.get("orderRows") or {}).values()):
+            return NothingToSync(f"Brightpearl order {record.get('id')} has no product rows "
+                                 "yet.", system="brightpearl")
+    return None

@@ -14,7 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from integrations.pair_templates._brightpearl_erp import COUNTRY_ISO2, COUNTRY_ISO3
+from integrations.connectors.bigcommerce import BRIGHTPEARL_SOURCE
+from integrations.pair_templates._brightpearl_erp import (
+    COUNTRY_ISO2,
+    COUNTRY_ISO3,
+    COUNTRY_NAMES,
+    IS_PRODUCT_ROW,
+)
 from integrations.pair_templates.base import (
     FlowTemplate,
     FollowUp,
@@ -359,8 +365,86 @@ GOODS_OUT_NOTE_TO_SHIPMENT = _document(
         }},
     })
 
+# Brightpearl sales order status → BigCommerce order status, for orders taken in Brightpearl.
+BP_ORDER_STATUSES: dict[str, Any] = {
+    "1": 1,    # Draft / Quote → Pending
+    "2": 11,   # New order → Awaiting Fulfillment
+    "3": 7,    # Awaiting payment → Awaiting Payment
+    "4": 10,   # Invoiced → Completed
+    "5": 5,    # Cancelled → Cancelled
+    "6": 9,    # Ready to ship → Awaiting Shipment
+    "7": 2,    # Shipped → Shipped
+}
+
+
+def _bc_address(party: str) -> dict[str, Any]:
+    """A Brightpearl order party (its address) as a BigCommerce v2 order address."""
+    name = f"{party}.addressFullName"
+    return {"object": {
+        "first_name": {"from": name, "transform": [{"split": {"index": 0, "max": 1}}],
+                       "required": True},
+        # A one-word name is the last name too: BigCommerce requires both.
+        "last_name": {"coalesce": [{"from": name, "transform": [{"split": {"index": 1,
+                                                                           "max": 1}}]},
+                                   name], "required": True},
+        "company": f"{party}.companyName",
+        "street_1": {"from": f"{party}.addressLine1", "required": True},
+        "street_2": f"{party}.addressLine2",
+        "city": {"from": f"{party}.addressLine3", "required": True},
+        # BigCommerce wants a state: the county line, else the town.
+        "state": {"coalesce": [f"{party}.addressLine4", f"{party}.addressLine3"]},
+        "zip": {"from": f"{party}.postalCode", "required": True},
+        "country": {"from": f"{party}.countryIsoCode", "transform": [
+            {"lookup": {"table": "country_names", "on_miss": "fail"}}]},
+        "country_iso2": {"from": f"{party}.countryIsoCode", "transform": [
+            {"lookup": {"table": "countries_iso2", "on_miss": "fail"}}]},
+        "phone": f"{party}.telephone",
+        "email": f"{party}.email",
+    }}
+
+
+_ROW_NET = "rowValue.rowNet.value"
+_ROW_TAX = "rowValue.rowTax.value"
+_QUANTITY = "quantity.magnitude"
+_IS_CHARGE_ROW = {"not": IS_PRODUCT_ROW}
+
+SALES_ORDER_TO_ORDER = _document(
+    "Brightpearl sales order -> BigCommerce order", BP, "native_sales_order", BC, "v2.order", {
+        # The Brightpearl order it came from: shown to the merchant, and how the connector
+        # knows not to send the order back (``BRIGHTPEARL_SOURCE``).
+        "external_source": {"const": BRIGHTPEARL_SOURCE},
+        "external_id": {"from": "id", "transform": ["to_string"], "required": True},
+        "customer_id": _link("parties.customer.contactId", "bc_customer_ids"),
+        "status_id": {"from": "orderStatus.orderStatusId", "transform": [
+            {"lookup": {"table": "bp_order_statuses", "default": 11}}, "to_int"]},
+        "date_created": {"from": "placedOn", "transform": [{"date": {"to": RFC2822}}]},
+        "billing_address": _bc_address("parties.billing"),
+        "shipping_addresses": {"list": [_bc_address("parties.delivery")]},
+        "products": {"each": "orderRows", "where": IS_PRODUCT_ROW, "fields": {
+            "product_id": _link("productId", "bc_product_ids"),
+            "quantity": {"from": _QUANTITY, "transform": [{"round": 0}, "to_int"],
+                         "required": True},
+            # Brightpearl's row values are totals: BigCommerce takes unit prices.
+            "price_ex_tax": {"calc": "div", "args": [_ROW_NET, _QUANTITY],
+                             "transform": [{"round": 4}]},
+            "price_inc_tax": {"calc": "div", "args": [
+                {"calc": "add", "args": [_ROW_NET, _ROW_TAX]}, _QUANTITY],
+                "transform": [{"round": 4}]},
+        }},
+        # Shipping (and other charge) rows are the order's shipping cost.
+        "shipping_cost_ex_tax": {"aggregate": "sum", "over": "orderRows", "of": _ROW_NET,
+                                 "where": _IS_CHARGE_ROW, "transform": [{"round": 4}]},
+        "shipping_cost_inc_tax": {"aggregate": "sum", "over": "orderRows", "of": {
+            "calc": "add", "args": [_ROW_NET, _ROW_TAX]}, "where": _IS_CHARGE_ROW,
+            "transform": [{"round": 4}]},
+        "payment_method": {"const": "Manual"},
+        "staff_notes": {"concat": [{"concat": [{"const": "Brightpearl sales order"}, "id"],
+                                    "sep": " "}, "reference"], "sep": ", reference "},
+    })
+
 _PRODUCT_FLOW = "product-bp-to-bc"
 _ORDER_FLOW = "sales-order-bc-to-bp"
+_ORDER_BACK_FLOW = "sales-order-bp-to-bc"
 _CUSTOMER_FLOW = "customer-bc-to-bp"
 _CUSTOMER_BACK_FLOW = "customer-bp-to-bc"
 
@@ -376,13 +460,19 @@ LINK_TABLES = (
     ), "SKU → Brightpearl product id (order and refund lines name the SKU)"),
     LinkTable("bp_order_ids", (
         LinkSource(_ORDER_FLOW, key="source_id", value="target_id"),
+        LinkSource(_ORDER_BACK_FLOW, key="target_id", value="source_id"),
     ), "BigCommerce order id → Brightpearl sales order id"),
     LinkTable("bc_product_ids", (
         LinkSource(_PRODUCT_FLOW, key="source_id", value="target_id"),
     ), "Brightpearl product id → BigCommerce product id"),
     LinkTable("bc_order_ids", (
         LinkSource(_ORDER_FLOW, key="target_id", value="source_id"),
+        LinkSource(_ORDER_BACK_FLOW, key="source_id", value="target_id"),
     ), "Brightpearl sales order id → BigCommerce order id"),
+    LinkTable("bc_customer_ids", (
+        LinkSource(_CUSTOMER_BACK_FLOW, key="source_id", value="target_id"),
+        LinkSource(_CUSTOMER_FLOW, key="target_id", value="source_id"),
+    ), "Brightpearl contact id → BigCommerce customer id"),
 )
 
 TEMPLATE = PairTemplate(
@@ -411,6 +501,23 @@ TEMPLATE = PairTemplate(
             depends_on=(_CUSTOMER_FLOW, _PRODUCT_FLOW),
             description="Header, lines by SKU, tax per line and shipping as a charge row; "
                         "Brightpearl allocates stock."),
+        FlowTemplate(
+            key=_ORDER_BACK_FLOW, name="Sales orders taken in Brightpearl → BigCommerce",
+            entity="sales_order", source=BP, target=BC, trigger="webhook",
+            # Rows are added after an order is created: the order goes once it has them.
+            events=("sales-order.created", "sales-order.modified"),
+            mapping=SALES_ORDER_TO_ORDER,
+            lookups={"bp_order_statuses": BP_ORDER_STATUSES,
+                     "countries_iso2": dict(COUNTRY_ISO2), "country_names": dict(COUNTRY_NAMES)},
+            depends_on=(_CUSTOMER_BACK_FLOW, _PRODUCT_FLOW),
+            enabled_by_default=False,
+            description="Phone, POS and manual orders entered in Brightpearl as BigCommerce "
+                        "orders of the shopper's account, so the storefront's order history "
+                        "shows them. Orders that came from BigCommerce (or any other system: "
+                        "they carry an external reference) are never sent back; the "
+                        "BigCommerce order names its Brightpearl order, and BigCommerce's "
+                        "flows do not read it back. Off by default: tick it to go live with "
+                        "it."),
         FlowTemplate(
             key="payment-bc-to-bp", name="Payments: BigCommerce transactions → Brightpearl",
             entity="payment", source=BC, target=BP, trigger="webhook",

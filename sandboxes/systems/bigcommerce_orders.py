@@ -84,6 +84,15 @@ def order_create(store: Store, body: dict[str, Any], *, emit: bool = True,
     status_id = body.get("status_id", 1)
     if not isinstance(status_id, int) or status_id not in ORDER_STATUSES:
         raise BcError(400, "The field 'status_id' is invalid.")
+    customer_id = body.get("customer_id", 0) or 0
+    if not isinstance(customer_id, int) or customer_id < 0:
+        raise BcError(400, "The field 'customer_id' is invalid.")
+    if customer_id and store.table("customers").get(customer_id) is None:
+        # A registered customer's order must name a customer of this store (0 is a guest).
+        raise BcError(400, f"The customer with ID {customer_id} does not exist.")
+    for name in ("external_source", "external_id"):
+        if body.get(name) is not None and not isinstance(body[name], str):
+            raise BcError(400, f"The field '{name}' is invalid.")
     catalog = store.table("products")
     variants = store.table("variants")
     tax_rate = float(store.account.settings.get("tax_rate", 20.0)) / 100
@@ -143,7 +152,7 @@ def order_create(store: Store, body: dict[str, Any], *, emit: bool = True,
     billing_address = _address(billing)
     order = {
         "id": order_id,
-        "customer_id": int(body.get("customer_id", 0) or 0),
+        "customer_id": customer_id,
         "date_created": rfc2822(now),
         "date_modified": rfc2822(now),
         "date_shipped": "",
@@ -432,7 +441,7 @@ async def order_get(request: Request, store: Store) -> Response:
 
 
 UPDATABLE = ("customer_id", "staff_notes", "customer_message", "payment_method",
-             "external_id", "external_source", "external_merchant_id", "order_source",
+             "external_source", "external_merchant_id", "order_source",
              "channel_id", "customer_locale", "is_email_opt_in", "ip_address")
 
 
@@ -440,6 +449,10 @@ UPDATABLE = ("customer_id", "staff_notes", "customer_message", "payment_method",
 async def order_update(request: Request, store: Store) -> Response:
     order = _order(store, request.path_params["order_id"])
     body = object_body(await json_body(request, "v2"), "v2")
+    if "external_id" in body:
+        # Write-once: BigCommerce takes it on POST only.
+        raise BcError(400, "The field 'external_id' cannot be written to. Please remove it "
+                           "from your request before trying again.")
     if "status_id" in body and (
         not isinstance(body["status_id"], int) or body["status_id"] not in ORDER_STATUSES
     ):

@@ -519,3 +519,43 @@ def test_demo_store_is_seeded(http: httpx.Client) -> None:
                         headers={"X-Auth-Token": "bc-demo-access-token"})
     assert response.status_code == 200
     assert response.json()["meta"]["pagination"]["total"] > 0
+
+
+# -- orders created through the API from another system ------------------------------------------
+
+def test_order_keeps_the_external_source_and_id_it_was_created_with(bc: httpx.Client) -> None:
+    product = _new_product(bc)
+    body = {"billing_address": {"first_name": "Ada", "last_name": "Lovelace",
+                                "street_1": "1 Main St", "city": "London", "state": "London",
+                                "zip": "EC1A 1BB", "country": "United Kingdom",
+                                "country_iso2": "GB"},
+            "products": [{"product_id": product["id"], "quantity": 1}],
+            "external_source": "Brightpearl", "external_id": "100318"}
+    created = bc.post("/v2/orders", json=body)
+    assert created.status_code == 201, created.text
+
+    order = bc.get(f"/v2/orders/{created.json()['id']}").json()
+
+    assert (order["external_source"], order["external_id"], order["order_source"]) == (
+        "Brightpearl", "100318", "external")
+
+
+def test_order_external_id_cannot_be_changed_by_put(bc: httpx.Client) -> None:
+    order = _new_order(bc, _new_product(bc)["id"])
+
+    response = bc.put(f"/v2/orders/{order['id']}", json={"external_id": "X-1"})
+
+    assert response.status_code == 400
+    assert response.json() == [{"status": 400, "message": "The field 'external_id' cannot be "
+                                "written to. Please remove it from your request before "
+                                "trying again."}]
+
+
+def test_order_for_a_customer_that_does_not_exist_gets_400(bc: httpx.Client) -> None:
+    body = {"customer_id": 987654, "billing_address": {"first_name": "A", "last_name": "B"},
+            "products": [{"product_id": _new_product(bc)["id"], "quantity": 1}]}
+
+    response = bc.post("/v2/orders", json=body)
+
+    assert response.status_code == 400
+    assert response.json()[0]["message"] == "The customer with ID 987654 does not exist."

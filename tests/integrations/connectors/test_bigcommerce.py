@@ -25,6 +25,7 @@ from integrations.connectors.budget import RateLimit, RequestBudget
 from integrations.connectors.errors import (
     AuthError,
     NotFound,
+    NothingToSync,
     RateLimited,
     TransientError,
     ValidationFailed,
@@ -580,3 +581,84 @@ def test_a_body_that_is_not_a_webhook_is_refused() -> None:
 def _unconfigured() -> BigCommerceConnector:
     """Verifying a delivery needs no store: only the secret we registered."""
     return BigCommerceConnector(ConnectionConfig(base_url="https://api.bigcommerce.com"))
+
+
+# --- orders created from Brightpearl ------------------------------------------------------------
+
+def a_brightpearl_order(bc: BigCommerceConnector, quantity: int = 1) -> str:
+    return bc.upsert("sales_order", {
+        "status_id": 11, "billing_address": BILLING, "external_source": "Brightpearl",
+        "external_id": "100318", "payment_method": "Manual",
+        "products": [{"product_id": a_product_id(bc), "quantity": quantity}]}).id
+
+
+def test_an_order_created_from_brightpearl_is_nothing_to_sync_back(
+        bc: BigCommerceConnector) -> None:
+    order_id = a_brightpearl_order(bc)
+
+    with pytest.raises(NothingToSync) as caught:
+        bc.get("sales_order", order_id)
+
+    assert "Brightpearl order 100318" in caught.value.message
+    assert bc.order_get(order_id)["external_id"] == "100318"  # still readable as an order
+
+
+def test_the_payment_of_an_order_created_from_brightpearl_is_nothing_to_sync(
+        bc: BigCommerceConnector) -> None:
+    order_id = a_brightpearl_order(bc)
+    assert bc.transactions_list(order_id)  # the store recorded one for the paid status
+
+    with pytest.raises(NothingToSync):
+        bc.get("payment", order_id)
+
+
+def test_a_storefront_order_is_still_synced(bc: BigCommerceConnector) -> None:
+    assert bc.get("sales_order", an_order(bc))["external_source"] is None
+
+
+def test_updating_an_order_changes_its_status_and_leaves_its_external_id(
+        bc: BigCommerceConnector) -> None:
+    order_id = a_brightpearl_order(bc)
+    lines = [{"product_id": a_product_id(bc), "quantity": 1}]
+
+    bc.upsert("sales_order", {"status_id": 5, "external_id": "100318", "products": lines,
+                              "external_source": "Brightpearl"}, external_id=order_id)
+
+    order = bc.order_get(order_id)
+    assert (order["status_id"], order["external_id"]) == (5, "100318")
+
+
+def test_updating_an_order_with_other_lines_is_refused_naming_both(
+        bc: BigCommerceConnector) -> None:
+    order_id = a_brightpearl_order(bc, quantity=1)
+    product_id = a_product_id(bc)
+
+    with pytest.raises(ValidationFailed) as caught:
+        bc.upsert("sales_order", {"products": [{"product_id": product_id, "quantity": 4}]},
+                  external_id=order_id)
+
+    assert caught.value.field == "products"
+    assert f"1 × product {product_id}" in caught.value.message
+    assert f"4 × product {product_id}" in caught.value.message
+    assert len(bc.order_get(order_id)["products"]) == 1
+
+
+def test_an_interrupted_create_is_found_by_its_brightpearl_order(
+        bc: BigCommerceConnector) -> None:
+    order_id = a_brightpearl_order(bc)
+
+    found = bc.find_existing("sales_order", {"external_source": "Brightpearl",
+                                             "external_id": "100318"})
+
+    assert found == order_id
+    assert bc.find_existing("sales_order", {"external_source": "Brightpearl",
+                                            "external_id": "999999"}) is None
+
+
+def test_an_order_for_a_customer_the_store_lacks_is_validation_failed(
+        bc: BigCommerceConnector) -> None:
+    with pytest.raises(ValidationFailed) as caught:
+        bc.upsert("sales_order", {"customer_id": 987654, "billing_address": BILLING,
+                                  "products": [{"product_id": a_product_id(bc),
+                                                "quantity": 1}]})
+    assert "987654" in caught.value.message

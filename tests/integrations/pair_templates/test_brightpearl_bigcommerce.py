@@ -37,6 +37,9 @@ SEED_TOUCHPOINTS: dict[str, list[tuple[str, str, str]]] = {
     # The triggers of the flows above, not data.
     "BigCommerce Webhooks": [],
 }
+# Beyond the seed: the portal's acceptance ("create an order in the Brightpearl sandbox and
+# watch it appear ... in BigCommerce"): orders taken in Brightpearl reach the storefront.
+BEYOND_SEED = [("sales_order", BP, BC)]
 
 LINKS: dict[str, dict[str, dict[str, Any]]] = {
     "sales-order-bc-to-bp": {"bp_contact_ids": {"17": 231},
@@ -46,6 +49,8 @@ LINKS: dict[str, dict[str, dict[str, Any]]] = {
     "payment-bc-to-bp": {"bp_order_ids": {"241": 100241}},
     "inventory-bp-to-bc": {"bc_product_ids": {"1007": 117}},
     "shipment-bp-to-bc": {"bc_order_ids": {"100241": 241}},
+    "sales-order-bp-to-bc": {"bc_customer_ids": {"231": 17},
+                             "bc_product_ids": {"1004": 112, "1011": 119, "1007": 117}},
 }
 
 
@@ -66,7 +71,13 @@ def test_every_flow_compiles_with_schema_validation():
 
 def test_the_flows_cover_every_seed_touchpoint_in_every_direction():
     wanted = {direction for directions in SEED_TOUCHPOINTS.values() for direction in directions}
-    assert flow_directions(TEMPLATE.flows) == wanted
+    assert flow_directions(TEMPLATE.flows) == wanted | set(BEYOND_SEED)
+
+
+def test_the_template_has_nine_flows_one_of_them_off_until_ticked():
+    assert len(TEMPLATE.flows) == 9
+    assert [f.key for f in TEMPLATE.flows if not f.enabled_by_default] == [
+        "sales-order-bp-to-bc"]
 
 
 def test_customers_go_both_ways_with_the_newest_change_winning():
@@ -159,3 +170,66 @@ def test_a_note_row_the_order_flow_did_not_tag_ships_by_its_sku():
     assert result.problems == []
     assert result.record["items"] == [{"order_product_id": 611, "quantity": 1},
                                       {"sku": "AWO-3287-FJD", "quantity": 2}]
+
+
+def test_a_brightpearl_order_names_its_brightpearl_order_as_the_external_source():
+    flow = TEMPLATE.flow("sales-order-bp-to-bc")
+
+    result = _apply(flow)
+
+    assert (result.record["external_source"], result.record["external_id"]) == (
+        "Brightpearl", "100318")
+
+
+def test_a_brightpearl_order_line_whose_product_is_not_in_bigcommerce_fails_naming_the_line():
+    flow = TEMPLATE.flow("sales-order-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    source["orderRows"]["2"]["productId"] = 1999  # not synced to the store
+
+    result = _apply(flow, source)
+
+    assert result.record is None
+    assert [(p.target_path, p.kind) for p in result.problems] == [
+        ("products[1].product_id", "lookup")]
+
+
+def test_a_brightpearl_order_whose_customer_is_not_in_bigcommerce_fails_on_the_customer():
+    flow = TEMPLATE.flow("sales-order-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    source["parties"]["customer"]["contactId"] = 999
+
+    result = _apply(flow, source)
+
+    assert [(p.target_path, p.kind) for p in result.problems] == [("customer_id", "lookup")]
+
+
+def test_a_brightpearl_order_without_shipping_rows_has_no_shipping_cost():
+    flow = TEMPLATE.flow("sales-order-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    del source["orderRows"]["5"]
+
+    result = _apply(flow, source)
+
+    assert result.problems == []
+    assert result.record.get("shipping_cost_ex_tax") in (None, 0)
+    assert len(result.record["products"]) == 3
+
+
+def test_brightpearl_statuses_become_the_storefront_statuses_shoppers_see():
+    flow = TEMPLATE.flow("sales-order-bp-to-bc")
+    source = golden_load(PAIR, flow.key, "source")
+    seen = {}
+    for bp_status in ("3", "5", "7", "99"):
+        source["orderStatus"]["orderStatusId"] = int(bp_status)
+        seen[bp_status] = _apply(flow, source).record["status_id"]
+    # Awaiting payment, Cancelled, Shipped; a status the table lacks is Awaiting Fulfillment.
+    assert seen == {"3": 7, "5": 5, "7": 2, "99": 11}
+
+
+def test_orders_taken_in_brightpearl_ship_to_the_storefront_and_take_its_refunds():
+    """The new flow's links fill the order tables both ways, so a goods-out note of such an
+    order finds its BigCommerce order, and a refund of it in BigCommerce its Brightpearl one."""
+    tables = {t.name: {(s.flow, s.key, s.value) for s in t.sources}
+              for t in TEMPLATE.link_tables}
+    assert ("sales-order-bp-to-bc", "source_id", "target_id") in tables["bc_order_ids"]
+    assert ("sales-order-bp-to-bc", "target_id", "source_id") in tables["bp_order_ids"]
