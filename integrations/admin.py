@@ -1,11 +1,13 @@
 import json
 from typing import Any
 
+import tablib
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, JSON, XLSX
@@ -25,15 +27,50 @@ from integrations.models import (
     Transaction,
 )
 from integrations.redaction import redact
-from integrations.resources import LookupEntryResource, MappingResource
+from integrations.resources import LookupEntryResource, MappingResource, import_resource_key
 from integrations.services.connections import connection_test
 from integrations.services.mappings import mapping_preview
+from integrations.services.operations import import_operation_start
 
 
 class TenantImportExportAdmin(ImportExportMixin, TenantModelAdmin):
+    """Import and export through django-import-export. Its upload step still dry-runs the file
+    in the request and shows the preview (and every row error); the confirmed import is
+    queued as an operation the worker runs, its progress on the operation's page."""
+
     formats = [CSV, JSON, XLSX]
     # The admin log lives in the public schema; see TenantModelAdmin.
     skip_admin_log = True
+    import_template_name = "admin/integrations/import.html"
+
+    def process_dataset(self, dataset: tablib.Dataset, form: Form, request: HttpRequest,
+                        **kwargs: Any) -> Operation | None:
+        # django-import-export's hook between reading the confirmed file and importing it:
+        # here the rows are stored in an operation instead, and process_result gets that.
+        resource_class = self.choose_import_resource_class(form, request)
+        try:
+            return import_operation_start(
+                resource=import_resource_key(resource_class), dataset=dataset,
+                file_name=kwargs.get("file_name") or form.cleaned_data.get(
+                    "original_file_name", ""),
+                by=request.user.email)
+        except ValueError as exc:
+            messages.error(request, f"Not imported: {exc}")
+            return None
+
+    def process_result(self, result: Operation | None, request: HttpRequest) -> HttpResponse:
+        if result is None:
+            return HttpResponseRedirect(reverse(
+                "admin:{}_{}_changelist".format(*self.get_model_info()),
+                current_app=self.admin_site.name))
+        url = reverse("admin:integrations_operation_change", args=[result.pk],
+                      current_app=self.admin_site.name)
+        messages.success(request, format_html(
+            'Import queued: {} ({} row{}). The worker imports it in batches; '
+            '<a href="{}">follow its progress</a> here, or on the customer\'s Operations '
+            'page in the portal.', result.label, result.total, "" if result.total == 1 else "s",
+            url))
+        return HttpResponseRedirect(url)
 
 
 @admin.register(Connection, site=tenant_data_site)
@@ -290,10 +327,49 @@ class InboundEventAdmin(ReadOnlyTenantAdmin):
 
 @admin.register(Operation, site=tenant_data_site)
 class OperationAdmin(ReadOnlyTenantAdmin):
-    """Bulk replays, discards and backfills the tenant started, with their progress."""
+    """Bulk replays, discards, backfills and imports the tenant (or staff) started, with their
+    progress. An unfinished operation's page reloads itself (change_form.html)."""
 
     list_display = ("created_at", "kind", "label", "status", "total", "done", "failed",
                     "created_by", "finished_at")
     list_filter = ("kind", "status")
     search_fields = ("label", "created_by", "error")
     date_hierarchy = "created_at"
+    # params holds an import's whole file until it ends: shown as its outcome, never raw.
+    fields = ("kind", "label", "status", "progress", "created_by", "created_at", "finished_at",
+              "error", "import_outcome", "row_errors")
+    readonly_fields = ("progress", "import_outcome", "row_errors")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Operation]:
+        queryset = super().get_queryset(request)
+        if request.resolver_match and request.resolver_match.url_name.endswith("_changelist"):
+            queryset = queryset.defer("params")
+        return queryset
+
+    @admin.display(description="Progress")
+    def progress(self, obj: Operation) -> str:
+        return format_html('<progress max="100" value="{}">{}%</progress> {}% · '
+                           '<span data-count="done">{}</span> done, '
+                           '<span data-count="failed">{}</span> failed, of '
+                           '<span data-count="total">{}</span>',
+                           obj.percent, obj.percent, obj.percent, obj.done, obj.failed, obj.total)
+
+    @admin.display(description="Imported")
+    def import_outcome(self, obj: Operation) -> str:
+        if obj.kind != Operation.Kind.IMPORT:
+            return "—"
+        totals = obj.params.get("totals") or {}
+        return (f"{totals.get('new', 0)} new, {totals.get('update', 0)} updated, "
+                f"{totals.get('skip', 0)} unchanged")
+
+    @admin.display(description="Row errors")
+    def row_errors(self, obj: Operation) -> str:
+        errors = obj.params.get("errors") or []
+        if not errors:
+            return "—"
+        items = format_html_join("", "<li>{}: {}</li>", (
+            (f"Row {error['row']}" if error.get("row") else "File", error["message"])
+            for error in errors))
+        more = int(obj.params.get("error_count", 0)) - len(errors)
+        return format_html('<ul class="import-row-errors">{}</ul>{}', items,
+                           f"and {more} more" if more > 0 else "")

@@ -1,7 +1,9 @@
 """django-import-export resources: mappings and lookup tables to and from CSV, JSON, XLSX.
 
 Imports go through the same services as every other write, so an imported mapping is
-validated and becomes a new version; nothing existing is overwritten.
+validated and becomes a new version; nothing existing is overwritten. A confirmed import runs
+in the worker as an operation (``services.operations.import_operation_start``), through the
+resource ``IMPORT_RESOURCES`` names.
 """
 
 from __future__ import annotations
@@ -92,3 +94,19 @@ class LookupEntryResource(resources.ModelResource):
         import_id_fields = ("table", "key")
         skip_unchanged = True
         report_skipped = False
+
+
+# The resources an import operation may name, by a key kept in the operation (a class path
+# from stored data would let a row of JSON choose what code runs).
+IMPORT_RESOURCES: dict[str, type[resources.ModelResource]] = {
+    "mapping": MappingResource,
+    "lookupentry": LookupEntryResource,
+}
+
+
+def import_resource_key(resource_class: type[resources.Resource]) -> str:
+    """The key ``IMPORT_RESOURCES`` knows ``resource_class`` by."""
+    for key, known in IMPORT_RESOURCES.items():
+        if known is resource_class:
+            return key
+    raise ValueError(f"{resource_class.__name__} is not a resource imports can run through.")

@@ -64,9 +64,11 @@ def logs_purge_all_task() -> None:
         logs_purge_task.send_with_options(tenant_schema=tenant.schema_name)
 
 
-# A person waits on these (the operation page polls its progress): each message does a few
-# chunks and sends the rest on, so it never nears the time limit. No broker retries: a failed
-# operation says why on its page, and what its finished chunks did stays done.
+# A person waits on these (the operation page polls its progress): bulk replays and discards,
+# and confirmed imports of mappings and lookup tables. Each message does a few chunks (or
+# batches of rows) and sends the rest on, so it never nears the time limit. No broker
+# retries: a failed operation says why on its page, and what its finished chunks did stays
+# done (an import checks its whole file before the first batch).
 @dramatiq.actor(queue_name="maintenance", max_retries=0, time_limit=600_000)
 def operation_run_task(operation_id: int) -> None:
     if operation_run(operation_id=operation_id):

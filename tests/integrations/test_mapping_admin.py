@@ -11,8 +11,10 @@ from django.db import connection
 from django_tenants.utils import schema_context
 
 from accounts.models import User
-from integrations.models import LookupEntry, Mapping
+from integrations.models import LookupEntry, Mapping, Operation
 from integrations.services.mappings import lookup_table_set, mapping_create
+from integrations.tasks import operation_run_task
+from tenants.models import Tenant
 from tests.conftest import TEST_PASSWORD, inside
 
 pytestmark = pytest.mark.django_db
@@ -43,7 +45,11 @@ def _import(staff, model: str, filename: str, content: bytes, fmt: str):
 def _confirm(staff, model: str, hidden: dict):
     fields = {k: hidden[k] for k in ("import_file_name", "original_file_name", "format",
                                      "resource") if k in hidden}
-    return staff.post(f"{BASE}/{model}/process_import/", fields, HTTP_HOST=PUBLIC)
+    response = staff.post(f"{BASE}/{model}/process_import/", fields, HTTP_HOST=PUBLIC)
+    # The confirmed import is queued as an operation: run it here as the worker would.
+    with inside(Tenant.objects.get(slug="alpha")):
+        operation_run_task.fn(Operation.objects.latest("pk").pk)
+    return response
 
 
 def test_lookup_entries_import_from_csv_after_a_dry_run_preview(staff, tenant_a):
