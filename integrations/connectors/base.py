@@ -138,6 +138,12 @@ class Connector:
         (a worker killed mid-write), so a retry updates instead of duplicating."""
         return None
 
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Records already in the system that may be ``record`` under another id (found by
+        the system's own search on email, name, phone or SKU), read as ``get`` reads them,
+        for the duplicate check to score. Systems without such a search answer none."""
+        return []
+
     # --- events pushed by the system (webhooks) ---------------------------------------------
     @classmethod
     def webhook_parse(cls, *, headers: Mapping[str, str], body: bytes) -> list[WebhookEvent]:

@@ -21,6 +21,7 @@ from typing import Any, ClassVar
 import requests
 
 from integrations.connectors import brightpearl_auth as auth
+from integrations.connectors import brightpearl_duplicates as duplicates
 from integrations.connectors import brightpearl_webhooks as hooks
 from integrations.connectors.base import (
     ConnectionConfig,
@@ -448,6 +449,11 @@ class BrightpearlConnector(BrightpearlWrites, Connector):
                                   page_size=5)
             return str(rows[0]["productId"]) if rows else None
         return None
+
+    # --- duplicate candidates (see brightpearl_duplicates) -----------------------------------
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Contacts by email, name and phone; products by SKU, barcodes and name."""
+        return duplicates.duplicate_candidates(self, entity, record)
 
     # --- webhooks -----------------------------------------------------------------------------
     def webhook_register(self, *, event: str, url: str, secret: str) -> str:

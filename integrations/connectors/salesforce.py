@@ -37,6 +37,7 @@ from urllib.parse import quote
 import requests
 
 from integrations.connectors import salesforce_auth, salesforce_orders
+from integrations.connectors import salesforce_duplicates as duplicates
 from integrations.connectors.base import (
     ConnectionConfig,
     Connector,
@@ -287,6 +288,12 @@ class SalesforceConnector(Connector):
         return list(self.json(self.request("GET", "sobjects"))["sobjects"])
 
     # --- SOQL and composite -------------------------------------------------------------------
+    # --- duplicate candidates (see salesforce_duplicates) -----------------------------------
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Contacts by email and name, Accounts by name and phone, products by code and name
+        (one SOQL query)."""
+        return duplicates.duplicate_candidates(self, entity, record)
+
     def _query_headers(self) -> dict[str, str]:
         size = self.config.settings.get("query_batch_size")
         return {"Sforce-Query-Options": f"batchSize={int(size)}"} if size else {}
