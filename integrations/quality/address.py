@@ -258,9 +258,9 @@ class _Address:
         if by_code is not None and by_name is not None and by_code.alpha_2 != by_name.alpha_2:
             assert name_field and code_field
             self.invalid(name_field, f"Countries disagree: {self.path(name_field)} "
-                                     f"'{name_raw}' is {country_name(by_name)} but "
-                                     f"{self.path(code_field)} '{code_raw}' is "
-                                     f"{country_name(by_code)}.")
+                                     f"'{name_raw}' names {_the(by_name)} but "
+                                     f"{self.path(code_field)} '{code_raw}' is the code of "
+                                     f"{_the(by_code)}.")
             return by_code
         if not code_raw and not name_raw:
             where = code_field or name_field
@@ -340,10 +340,12 @@ class _Address:
                                f"{_postcode_hint(rule, value)}.")
             return
         if prefix:
-            self.put(name, written, f"country prefix '{prefix}-' dropped and postcode "
-                                    f"written as in {_the(country)} ({rule.example})")
+            self.put(name, written, f"old country prefix '{prefix}-' dropped and postcode "
+                                    f"written in the format of {_the(country)}, like "
+                                    f"{rule.example}")
         else:
-            self.put(name, written, f"postcode written as in {_the(country)} ({rule.example})")
+            self.put(name, written, f"postcode written in the format of {_the(country)}, "
+                                    f"like {rule.example}")
 
 
 REGION_LABELS = {"US": "state", "CA": "province or territory", "AU": "state or territory",
@@ -496,13 +498,7 @@ def _postcode_match(rule: PostcodeRule, upper: str) -> str | None:
 
 def _postcode_hint(rule: PostcodeRule, value: str) -> str:
     digits = re.sub(r"[\s\-]", "", value)
-    wanted = re.fullmatch(r"\(\\d\{(\d+)\}\)(?:\(\\d\{(\d+)\}\))?", rule.pattern)
-    if digits.isdigit() and wanted:
-        length = int(wanted[1]) + int(wanted[2] or 0)
-        if len(digits) == length - 1:
-            return " (a leading zero may have been lost, as spreadsheets do; it is not " \
-                   "added without a check)"
-    if rule is POSTCODE_RULES["US"] and digits.isdigit() and len(digits) == 4:
+    if rule.digits and digits.isdigit() and len(digits) == rule.digits - 1:
         return " (a leading zero may have been lost, as spreadsheets do; it is not added " \
                "without a check)"
     return ""

@@ -57,6 +57,7 @@ class PostcodeRule:
     example: str
     describe: str         # "4 digits and 2 letters"
     required: bool = True  # an address in this country has one
+    digits: int = 0       # all digits, this many: a digit fewer may be a lost leading zero
 
 
 def _digits(n: int, layout: str = "{}", example: str = "", *, split: int = 0) -> PostcodeRule:
@@ -64,7 +65,7 @@ def _digits(n: int, layout: str = "{}", example: str = "", *, split: int = 0) ->
     sample = example or "".join(str((i + 1) % 10) for i in range(n))
     if split and not example:
         sample = layout.format(sample[:split], sample[split:])
-    return PostcodeRule(pattern, layout, sample, f"{n} digits")
+    return PostcodeRule(pattern, layout, sample, f"{n} digits", digits=n)
 
 
 _GB = PostcodeRule(r"(GIR|[A-Z]{1,2}\d[A-Z\d]?)(\d[A-Z]{2})", "{} {}", "SW1A 1AA",
@@ -74,7 +75,7 @@ POSTCODE_RULES: dict[str, PostcodeRule] = {
     "GB": _GB, "JE": _GB, "GG": _GB, "IM": _GB,
     # ZIP or ZIP+4: a layout with more places than matched groups joins them as they are.
     "US": PostcodeRule(r"(\d{5})(\d{4})?", "{}-{}", "12345 or 12345-6789",
-                       "5 digits, or 5 + 4 digits (ZIP+4)"),
+                       "5 digits or ZIP+4 (5 + 4 digits)", digits=5),
     "CA": PostcodeRule(r"([ABCEGHJ-NPRSTVXY]\d[ABCEGHJ-NPRSTV-Z])(\d[ABCEGHJ-NPRSTV-Z]\d)",
                        "{} {}", "K1A 0B1", "letter-digit-letter digit-letter-digit"),
     "NL": PostcodeRule(r"([1-9]\d{3})([A-Z]{2})", "{} {}", "1234 AB", "4 digits and 2 letters"),
