@@ -147,6 +147,10 @@ REDIS_URL = env.str(
 )
 # The Django cache is Redis so that every web process sees the same API request counts; keys
 # are prefixed with the tenant's schema.
+# An uploaded import waits between its preview and "Confirm import" in the shared Redis cache,
+# not a web host's /tmp: the confirm may reach another web process or host.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.CacheStorage"
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
