@@ -38,6 +38,7 @@ PERIODIC_JOBS: tuple[PeriodicJob, ...] = (
     PeriodicJob("integrations.tasks.events_sweep_all_task",
                 every_seconds=settings.EVENT_SWEEP_SECONDS),
     PeriodicJob("integrations.tasks.logs_purge_all_task", every_seconds=86_400),
+    PeriodicJob("integrations.tasks.anomaly_volume_check_all_task", every_seconds=600),
 )
 POLLS_PER_TICK = 2000
 

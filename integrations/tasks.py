@@ -80,6 +80,23 @@ def connection_probe_task(connection_id: int) -> None:
     circuit.connection_probe(connection_id=connection_id)
 
 
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def anomaly_volume_check_task() -> None:
+    from integrations.services.quality_anomaly import anomaly_volume_check
+
+    anomaly_volume_check()
+
+
+@dramatiq.actor(queue_name="maintenance", max_retries=3)
+def anomaly_volume_check_all_task() -> None:
+    """Every few minutes: each active tenant judges its flows' last complete hour (a no-op
+    until the hour has changed, so running it often only makes the alert come sooner)."""
+    from tenants.selectors import tenant_list_active
+
+    for tenant in tenant_list_active():
+        anomaly_volume_check_task.send_with_options(tenant_schema=tenant.schema_name)
+
+
 @dramatiq.actor(queue_name="maintenance", max_retries=5, min_backoff=10_000)
 def alert_deliver_task(alert_id: int) -> None:
     alert_deliver(alert_id=alert_id)

@@ -73,6 +73,25 @@ def alerts_check_usage(*, used: int, allowance: int | None, added: int = 1) -> N
                                 f"({percent}% of the plan's fair-use allowance).")
 
 
+ANOMALY_SHOWN = 3   # findings quoted in one anomaly alert
+
+
+def alerts_check_anomaly(*, flow: Flow, findings: list[str], what: str = "records"
+                         ) -> list[AlertEvent]:
+    """Alert the anomaly rules that a flow's records (``what="records"``) or its hourly
+    volume (``"volume"``) look wrong. Keyed per flow and kind, so a run of odd records in one
+    flow alerts once per quiet period rather than once a record; the threshold is not used."""
+    if not findings:
+        return []
+    shown = "; ".join(findings[:ANOMALY_SHOWN])
+    more = len(findings) - ANOMALY_SHOWN
+    if more > 0:
+        shown += f"; and {more} more"
+    subject = "a record that looks wrong" if what == "records" else "an unusual volume"
+    return alert_raise(kind=AlertRule.Kind.ANOMALY, key=f"anomaly:{what}:{flow.pk}",
+                       message=f"{flow.name!r} has {subject}: {shown}")
+
+
 def alert_deliver(*, alert_id: int) -> AlertEvent:
     alert = AlertEvent.objects.select_related("rule").get(pk=alert_id)
     rule, errors = alert.rule, []
@@ -116,6 +135,10 @@ def alert_rule_describe(*, rule: AlertRule) -> str:
             return "Never: usage is checked at 80% and 100% of the allowance."
         return (f"When this month's transactions reach {' and again at '.join(points)} of the "
                 "plan's fair-use allowance.")
+    if rule.kind == AlertRule.Kind.ANOMALY:
+        return ("When a flow with anomaly detection on syncs a record far outside its usual "
+                "range (a total, a quantity, a price change), or its records in an hour surge "
+                "or drop. The threshold is not used.")
     return rule.get_kind_display()
 
 
