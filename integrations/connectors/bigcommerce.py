@@ -289,6 +289,13 @@ class BigCommerceConnector(Connector):
             return catalog.upsert(self, entity, record, external_id=external_id)
         raise _unsupported(entity)
 
+    # --- duplicate candidates (see bigcommerce_duplicates) ----------------------------------
+    def duplicate_candidates(self, entity: str, record: dict[str, Any]) -> list[dict[str, Any]]:
+        """Customers by email, name and phone; products by SKU, barcodes and name."""
+        from integrations.connectors.bigcommerce_duplicates import duplicate_candidates
+
+        return duplicate_candidates(self, entity, record)
+
     # --- orders -------------------------------------------------------------------------------
     def order_get(self, order_id: str | int) -> dict[str, Any]:
         """The order as one document: its products and shipping addresses inlined (v2 only
