@@ -1,9 +1,12 @@
 """A new customer's whole path in a real browser, from the pricing page to a repaired sync.
 
 Chromium drives the live stack (gunicorn, Dramatiq worker, scheduler, sandboxes): sign up,
-connect Brightpearl by OAuth and BigCommerce by API token, create the pair from its template,
-go live, watch records sync in the log and arrive in the other system, break a mapping, find
-the dead letter, fix the mapping, replay and see the record delivered.
+connect Brightpearl by OAuth and BigCommerce by API token, create the pair from its template
+(ticking the flow that is off by default: orders taken in Brightpearl), go live, watch records
+sync in the log and arrive in the other system — among them an order created in the
+Brightpearl sandbox, which appears in BigCommerce, while the storefront's own order does not
+come back — break a mapping, find the dead letter, fix the mapping, replay and see the record
+delivered.
 """
 
 from __future__ import annotations
@@ -117,6 +120,10 @@ def connect_bigcommerce(page: Page, screens: Screens, journey: dict[str, Any]) -
 
 def go_live(page: Page, screens: Screens, journey: dict[str, Any]) -> None:
     page.locator("#step-4").get_by_role("link", name="Review its flows").first.click()
+    # Orders taken in Brightpearl go to the store only when the customer ticks the flow.
+    opt_in = page.locator("#flow-sales-order-bp-to-bc")
+    expect(opt_in).not_to_be_checked()
+    opt_in.check()
     screens.shot("review-flows")
     page.get_by_role("button", name="Go live").click()
     page.wait_for_url(re.compile(r"/integrations/\d+/"))
@@ -170,7 +177,48 @@ def sync_product_and_order(page: Page, screens: Screens, journey: dict[str, Any]
     assert shipment["tracking_number"] == "JD0002210"
     _wait_for_log(page, journey, note_id, "Success")
     screens.shot("log-shipment")
-    return {"customer": customer.id, "product": product_link.target_id}
+    return {"customer": customer.id, "product": product_link.target_id,
+            "bp_product": str(product["id"]), "bc_order": order.id,
+            "bp_order": order_link.target_id}
+
+
+ADDRESS = {"addressFullName": "Ines Müller", "addressLine1": "Torstraße 5",
+           "addressLine3": "Berlin", "postalCode": "10119", "countryIsoCode": "DEU",
+           "email": "ines@example.com"}
+
+
+def sync_brightpearl_order(page: Page, screens: Screens, journey: dict[str, Any],
+                           tenant: Tenant, ids: dict[str, Any]) -> None:
+    """The acceptance: an order created in the Brightpearl sandbox (taken on the phone for
+    the storefront's customer) appears in the log and in BigCommerce, on her account; the
+    storefront order Brightpearl got from BigCommerce did not come back as a second one."""
+    bp, bc = _connector(tenant, "brightpearl"), _connector(tenant, "bigcommerce")
+    contact = _link(tenant, "customer-bc-to-bp", ids["customer"]).target_id
+    # Through the sandbox's API, as Brightpearl's own screens do: the order, then its row.
+    bp_order = bp.upsert("sales_order", {
+        "orderTypeCode": "SO", "reference": "PHONE-1",
+        "parties": {"customer": {"contactId": int(contact)}, "billing": ADDRESS},
+        "delivery": {"address": ADDRESS},
+        "rows": [{"productId": int(ids["bp_product"]), "quantity": {"magnitude": 2},
+                  "rowValue": {"taxCode": "T20", "rowNet": {"value": 50},
+                               "rowTax": {"value": 10}}}]}).id
+    link = wait_until(lambda: _link(tenant, "sales-order-bp-to-bc", bp_order), timeout=60,
+                      what="Brightpearl order in BigCommerce")
+    bc_order = bc.order_get(link.target_id)
+    assert (bc_order["customer_id"], bc_order["external_id"]) == (int(ids["customer"]),
+                                                                  bp_order)
+    assert [(p["product_id"], p["quantity"]) for p in bc_order["products"]] == [
+        (int(ids["product"]), 2)]
+    _wait_for_log(page, journey, bp_order, "Success")
+    screens.shot("log-brightpearl-order")
+    # The storefront's order reached Brightpearl, whose events about it were skipped: the
+    # store holds it once, and the Brightpearl order is the only one it got from Brightpearl.
+    _wait_for_log(page, journey, ids["bp_order"], "Skipped")
+    screens.shot("log-echo-skipped")
+    from_brightpearl = [o for o in bc.v2_list("orders", limit=250)
+                        if o.get("external_source") == "Brightpearl"]
+    assert [o["external_id"] for o in from_brightpearl] == [bp_order]
+    assert _link(tenant, "sales-order-bp-to-bc", ids["bp_order"]) is None
 
 
 def break_order_mapping(page: Page, screens: Screens, journey: dict[str, Any],
@@ -204,6 +252,7 @@ def test_new_customer_signs_up_connects_goes_live_and_repairs_a_failed_sync(
     with inside(tenant):
         pair = IntegrationPair.objects.get()
     ids = sync_product_and_order(page, screens, journey, tenant, control)
+    sync_brightpearl_order(page, screens, journey, tenant, ids)
 
     break_order_mapping(page, screens, journey, pair)
     bp, bc = _connector(tenant, "brightpearl"), _connector(tenant, "bigcommerce")
