@@ -11,6 +11,7 @@ from rest_framework import serializers
 from integrations.models import Connection, DeadLetter, Flow, IntegrationPair, Transaction
 from integrations.redaction import redact
 from integrations.selectors import FlowHealth, circuit_state
+from integrations.services.dead_letters import dead_letter_hints, flow_hint_facts
 
 # Records are any JSON a system sent or we wrote (an object, and null when there was none).
 _NULLABLE_OBJECT = {"nullable": True, "description": "Any JSON value; secrets redacted."}
@@ -106,17 +107,42 @@ class TransactionDetailSerializer(TransactionSerializer):
         read_only_fields = fields
 
 
+class HintActionSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="add_lookup_entry, sync_missing_record, "
+                                           "change_date_format, edit_mapping, reconnect, "
+                                           "replay, approve or discard.")
+    params = serializers.DictField(help_text="What the action needs: the lookup table and "
+                                             "key, the record's flow and id, the mapping "
+                                             "field and the date format that reads it...")
+
+
+class HintSerializer(serializers.Serializer):
+    text = serializers.CharField(help_text="The suggested fix in plain words.")
+    field = serializers.CharField(help_text="The target field it is about (may be empty).")
+    action = HintActionSerializer(allow_null=True, help_text="The one-click fix, if any.")
+
+
 class DeadLetterSerializer(serializers.ModelSerializer):
     pair = serializers.IntegerField(source="flow.pair_id", read_only=True)
     external_id = serializers.CharField(source="event.external_id", read_only=True)
     event_type = serializers.CharField(source="event.event_type", read_only=True)
+    hints = serializers.SerializerMethodField(help_text="What to do about it, best first.")
 
     class Meta:
         model = DeadLetter
         fields = ["id", "flow", "pair", "event", "event_type", "external_id", "error_class",
                   "reason", "attempts", "resolution", "created_at", "resolved_at",
-                  "resolved_by"]
+                  "resolved_by", "hints"]
         read_only_fields = fields
+
+    @extend_schema_field(HintSerializer(many=True))
+    def get_hints(self, letter: DeadLetter) -> list[dict[str, Any]]:
+        # One read of each flow's pair per page, not one per dead letter.
+        facts = self.context.setdefault("_hint_facts", {})
+        if letter.flow_id not in facts:
+            facts[letter.flow_id] = flow_hint_facts(flow=letter.flow)
+        return [h.as_json() for h in dead_letter_hints(letter=letter,
+                                                       facts=facts[letter.flow_id])]
 
 
 class DeadLetterDetailSerializer(DeadLetterSerializer):

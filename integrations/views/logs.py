@@ -33,6 +33,7 @@ from integrations.selectors import (
 )
 from integrations.services.dead_letters import dead_letter_replay, dead_letters_discard
 from integrations.services.operations import dead_letters_operation_start, operation_refresh
+from integrations.views.hints import hints_for_page
 
 PAGE_SIZE = 50
 _BULK_ACTIONS = {"replay", "discard"}
@@ -141,7 +142,7 @@ def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     attempts = list(Transaction.objects.filter(event_id=letter.event_id)
                     .order_by("started_at", "pk"))
     return render(request, "portal/dead_letters/detail.html", {
-        "letter": letter, "attempts": attempts,
+        "letter": letter, "attempts": attempts, "hints": hints_for_page(letter),
         "problems": [p if isinstance(p, dict) else {"message": str(p)}
                      for p in letter.problems or []],
         "source_record": _pretty(letter.source_record),
