@@ -193,6 +193,9 @@ def _objects(node: Any, at: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _text(value: Any) -> str:
+    # A postcode can arrive as a JSON number (an ERP's numeric ZIP column): read it as text.
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
     return value if isinstance(value, str) else ""
 
 

@@ -86,7 +86,7 @@ def syspro(**parts: str) -> dict[str, Any]:
     return {"Customer": customer, "CurrentBalance": "0.000"}
 
 
-def gp(**parts: str) -> dict[str, Any]:
+def gp(**parts: Any) -> dict[str, Any]:
     """A Dynamics GP customer."""
     return {"CUSTNMBR": "LEE0001", "CUSTNAME": "Ann Lee", "ADDRESS1": "", "ADDRESS2": "",
             "ADDRESS3": "", "CITY": "", "STATE": "", "ZIPCODE": "", "COUNTRY": "", "CCode": "",

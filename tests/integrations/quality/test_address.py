@@ -183,6 +183,14 @@ def test_salesforce_street_keeps_its_lines_for_the_mapping_to_split():
     assert result.record["MailingStreet"] == "1 High St\nUnit 2"
 
 
+def test_a_postcode_that_arrives_as_a_number_is_read_as_text():
+    result = cleanse_record(gp(ADDRESS1="1 Main St", CITY="Denver", STATE="CO", ZIPCODE=80202,
+                               COUNTRY="United States", CCode="US"), system="dynamics_gp")
+
+    assert result.invalid == []
+    assert result.record["ZIPCODE"] == "80202"
+
+
 def test_a_record_that_is_not_an_object_is_returned_as_it_came():
     assert cleanse_record(["not", "a", "record"], system="infor").record == ["not", "a",
                                                                              "record"]
