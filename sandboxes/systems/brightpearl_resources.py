@@ -309,7 +309,8 @@ def _validate_contact(account: Account, body: dict[str, Any], *, creating: bool)
     for kind, address_id in addresses.items():
         if kind not in ("DEF", "BIL", "DEL"):
             raise bad_request("CONC-011", f"Unknown address type '{kind}'")
-        if account.table("postal_address").get(address_id) is None:
+        # 0 is how a contact made without an address reads back: no address of that type.
+        if address_id != 0 and account.table("postal_address").get(address_id) is None:
             raise bad_request("CONC-012", f"Postal address {address_id} does not exist")
     email = (((body.get("communication") or {}).get("emails") or {}).get("PRI") or {}).get("email")
     if email is not None and (not isinstance(email, str) or "@" not in email):
