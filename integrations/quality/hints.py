@@ -41,6 +41,7 @@ EDIT_MAPPING = "edit_mapping"
 RECONNECT = "reconnect"
 REPLAY = "replay"
 APPROVE = "approve"
+LINK_DUPLICATE = "link_duplicate"
 DISCARD = "discard"
 
 
@@ -677,15 +678,37 @@ def _held_hints(problem: Mapping[str, Any], ctx: _Context) -> list[Hint]:
         data = problem.get("data") or {}
         match = data.get("target_id") if isinstance(data, dict) else None
         other = f" {ctx.target} record {match}" if match else f" a record in {ctx.target}"
-        return [Hint(f"The {words} held this record: it looks like{other} ({message}). If it "
-                     "is a different one, approve it to create it; if it is the same, link "
-                     "it to that record or discard this.", approve, path)]
+        hints = [Hint(f"The {words} held this record: it looks like{other} ({message}). If "
+                      "it is a different one, approve it to create it; if it is the same, "
+                      "link it to that record or discard this.", approve, path)]
+        choices = link_choices(data if isinstance(data, dict) else {})
+        if choices:
+            hints.append(Hint(f"Link it to the existing {ctx.target} record: this sync and "
+                              "later ones update that record instead of creating another.",
+                              Action(LINK_DUPLICATE, {"choices": choices}), path))
+        return hints
     if check == "anomaly":
         return [Hint(f"The {words} held this record: {message}{at}. If the value is right "
                      f"(a real price change, a big order), approve it; if not, correct it in "
                      f"{ctx.source} and replay, or discard this.", approve, path)]
     return [Hint(f"A {words} held this record: {message}. Review it, then approve it or "
                  "discard it.", approve, path)]
+
+
+def link_choices(data: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The best match first, then the other candidates the check kept for the reviewer."""
+    choices, seen = [], set()
+    best = {"target_id": data.get("target_id"), "label": data.get("label", ""),
+            "score": data.get("score")}
+    for candidate in [best, *(data.get("candidates") or [])]:
+        if not isinstance(candidate, Mapping):
+            continue
+        target_id = str(candidate.get("target_id") or "")
+        if target_id and target_id not in seen:
+            seen.add(target_id)
+            choices.append({"target_id": target_id, "label": str(candidate.get("label") or ""),
+                            "score": candidate.get("score")})
+    return choices
 
 
 def _address_invalid(reason: str, problems: list[dict[str, Any]], ctx: _Context

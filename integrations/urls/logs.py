@@ -23,6 +23,7 @@ urlpatterns = [
          name="dead_letter_record_sync"),
     path("dead-letters/<int:pk>/approve/", hints.dead_letter_approve,
          name="dead_letter_approve"),
+    path("dead-letters/<int:pk>/link/", hints.dead_letter_link, name="dead_letter_link"),
     path("operations/", logs.operation_list, name="operation_list"),
     path("operations/<int:pk>/", logs.operation_detail, name="operation_detail"),
     path("operations/<int:pk>/progress/", logs.operation_progress, name="operation_progress"),

@@ -23,10 +23,12 @@ from integrations.quality.hints import (
     CHANGE_DATE_FORMAT,
     DISCARD,
     EDIT_MAPPING,
+    LINK_DUPLICATE,
     RECONNECT,
     REPLAY,
     SYNC_MISSING_RECORD,
     Hint,
+    link_choices,
 )
 from integrations.services.dead_letters import (
     FixDone,
@@ -41,7 +43,8 @@ _REPLAY_CHOICES = ("all", "this", "none")
 # The action URL each one-click kind posts to.
 _POSTS = {ADD_LOOKUP_ENTRY: "dead_letter_lookup_entry", CHANGE_DATE_FORMAT:
           "dead_letter_date_format", SYNC_MISSING_RECORD: "dead_letter_record_sync",
-          APPROVE: "dead_letter_approve", REPLAY: "dead_letter_replay",
+          APPROVE: "dead_letter_approve", LINK_DUPLICATE: "dead_letter_link",
+          REPLAY: "dead_letter_replay",
           DISCARD: "dead_letter_discard"}
 
 
@@ -174,4 +177,31 @@ def dead_letter_approve(request: HttpRequest, pk: int) -> HttpResponse:
                                   "that held it; its new attempt shows below.")
     else:
         messages.error(request, "Not approved: only records held for review can be approved.")
+    return redirect("dead_letter_detail", pk=pk)
+
+
+@require_POST
+@editor_required
+def dead_letter_link(request: HttpRequest, pk: int) -> HttpResponse:
+    """A record held as a likely duplicate is the same as one already in the target: link it
+    to that one and replay, so it updates the existing record."""
+    from integrations.services.quality import HeldForReview, dead_letter_link
+
+    letter = _open_letter(request, pk)
+    if letter is None:
+        return redirect("dead_letter_detail", pk=pk)
+    choices = {str(c.get("target_id")) for p in letter.problems if isinstance(p, dict)
+               for c in link_choices(p.get("data") or {})}
+    target_id = request.POST.get("target_id", "").strip()
+    if letter.error_class != HeldForReview.__name__ or not choices:
+        messages.error(request, "Not linked: only a record held as a likely duplicate can be "
+                                "linked to an existing one.")
+    elif target_id not in choices:
+        found = ", ".join(sorted(choices))
+        messages.error(request, f"Not linked: {target_id or 'nothing'} is not one of the "
+                                f"records the duplicate check found ({found}).")
+    else:
+        dead_letter_link(letter=letter, target_id=target_id, by=request.user.email)
+        messages.success(request, f"Linked to {target_id} and replayed: it updates that record; "
+                                  "its new attempt shows below.")
     return redirect("dead_letter_detail", pk=pk)

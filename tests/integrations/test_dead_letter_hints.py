@@ -348,3 +348,44 @@ def test_the_api_lists_each_dead_letters_hints_with_their_actions(order_flow):
                               "params": {"table": "channels", "key": "9",
                                          "field": "assignment.channelId"}}
     assert "'9'" in hint["text"] and hint["field"] == "assignment.channelId"
+
+
+def _duplicate_letter(flow) -> DeadLetter:
+    letter = dead_letter_make(flow, "8", error_class="HeldForReview")
+    DeadLetter.objects.filter(pk=letter.pk).update(problems=[{
+        "target_path": "", "source_path": "", "kind": "quality.dedupe", "check": "dedupe",
+        "message": "Looks like contact 207 (Ann Lee): same email ignoring case.",
+        "data": {"target_id": "207", "label": "Ann Lee", "score": 0.97,
+                 "candidates": [{"target_id": "311", "label": "Anne Lee", "score": 0.71}]}}])
+    letter.refresh_from_db()
+    return letter
+
+
+def test_a_held_duplicate_is_linked_to_the_candidate_the_reviewer_picks(order_flow, editor):
+    letter = _duplicate_letter(order_flow)
+    page = editor.get(f"/dead-letters/{letter.pk}/").content.decode()
+    assert 'value="207"' in page and 'value="311"' in page
+
+    editor.post(f"/dead-letters/{letter.pk}/link/", {"target_id": "311"})
+
+    letter.refresh_from_db()
+    assert letter.resolution == DeadLetter.Resolution.REPLAYED
+    assert RecordLink.objects.get(flow=order_flow, source_id="8").target_id == "311"
+
+
+def test_linking_to_a_record_the_check_did_not_find_is_refused(order_flow, editor):
+    letter = _duplicate_letter(order_flow)
+
+    answer = editor.post(f"/dead-letters/{letter.pk}/link/", {"target_id": "999"}, follow=True)
+
+    assert "999 is not one of the records the duplicate check found" in answer.content.decode()
+    letter.refresh_from_db()
+    assert letter.resolution == DeadLetter.Resolution.OPEN
+    assert not RecordLink.objects.filter(flow=order_flow, source_id="8").exists()
+
+
+def test_a_viewer_cannot_link_a_held_duplicate(order_flow, viewer):
+    letter = _duplicate_letter(order_flow)
+
+    assert viewer.post(f"/dead-letters/{letter.pk}/link/", {"target_id": "207"}).status_code == 403
+    assert not RecordLink.objects.exists()

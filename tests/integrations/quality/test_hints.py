@@ -248,9 +248,12 @@ def test_a_duplicate_held_for_review_names_the_record_it_looks_like():
                  "message": "Same email as contact 204", "check": "dedupe",
                  "data": {"target_id": "204"}}]
 
-    [approve, _] = hint_for("HeldForReview", "Held for review", problems, {}, facts=FACTS)
+    [approve, link, _] = hint_for("HeldForReview", "Held for review", problems, {},
+                                  facts=FACTS)
 
     assert "Brightpearl record 204" in approve.text and approve.action.kind == "approve"
+    assert link.action.kind == "link_duplicate"
+    assert link.action.params["choices"] == [{"target_id": "204", "label": "", "score": None}]
 
 
 def test_an_invalid_address_names_the_field_and_value():
