@@ -97,8 +97,10 @@ def anomaly_findings(*, flow: Flow, record: dict[str, Any], settings: dict[str, 
         if finding is not None:
             notes.append(Note("anomaly", finding.message, finding.path,
                               data=finding.as_data()))
-    if notes and settings.get("action") == "flag":
-        _prices_pending(flow, [n for n in notes if n.data.get("metric") == "price"])
+    if notes:
+        if settings.get("action") == "flag":
+            _prices_pending(flow, [n for n in notes if n.data.get("metric") == "price"])
+        # Held or flagged, the anomaly rules hear of it: a held order waits for a person.
         try:
             from integrations.services.alerts import alerts_check_anomaly
 

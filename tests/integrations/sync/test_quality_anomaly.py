@@ -143,6 +143,16 @@ def test_with_action_hold_the_order_waits_as_a_dead_letter_held_for_review(learn
     assert len(control.records("brightpearl", learnt["bp_account"], "order")) == before
 
 
+def test_a_held_order_raises_the_anomaly_alert_too(learnt):
+    rule = alert_rule_create(kind=AlertRule.Kind.ANOMALY, threshold=1, emails=[],
+                             webhook_url="")
+    _set_action(learnt["flow"], "hold")
+
+    _order(learnt, 30.0 * 50)
+
+    assert "far above the usual range" in AlertEvent.objects.get(rule=rule).message
+
+
 def test_a_person_approving_a_held_order_lets_it_through(learnt):
     _set_action(learnt["flow"], "hold")
     event, _ = _order(learnt, 30.0 * 50)
