@@ -59,8 +59,8 @@ class FlowSerializer(serializers.ModelSerializer):
         model = Flow
         fields = ["id", "pair", "key", "name", "entity", "source_system", "target_system",
                   "trigger", "events", "poll_interval_s", "enabled", "mapping",
-                  "mapping_version", "conflict_rule", "last_polled_at", "backfill",
-                  "created_at", "updated_at"]
+                  "mapping_version", "conflict_rule", "quality", "last_polled_at",
+                  "backfill", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_mapping_version(self, flow: Flow) -> int | None:
@@ -103,7 +103,8 @@ class TransactionDetailSerializer(TransactionSerializer):
     target_record = RedactedJSONField()
 
     class Meta(TransactionSerializer.Meta):
-        fields = [*TransactionSerializer.Meta.fields, "source_record", "target_record"]
+        fields = [*TransactionSerializer.Meta.fields, "source_record", "target_record",
+                  "quality"]
         read_only_fields = fields
 
 

@@ -11,7 +11,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from integrations.api import schema, views  # noqa: F401  (schema: registers the auth scheme)
+from integrations.api import quality, schema, views  # noqa: F401  (schema: the auth scheme)
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
@@ -32,5 +32,10 @@ urlpatterns = [
     # nothing. Allowed on this page only (its web fonts and logo stay blocked: no CDN).
     path("redoc/", csp_update({"worker-src": ["'self'", "blob:"]})(
         SpectacularRedocView.as_view(url_name="api-schema")), name="api-redoc"),
+    path("flows/<int:pk>/quality/", quality.FlowQualityView.as_view(), name="api-flow-quality"),
+    path("dead-letters/<int:pk>/approve/", quality.DeadLetterApproveView.as_view(),
+         name="api-dead-letter-approve"),
+    path("dead-letters/<int:pk>/link/", quality.DeadLetterLinkView.as_view(),
+         name="api-dead-letter-link"),
     path("", include(router.urls)),
 ]
