@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import editor_required
 from accounts.forms import (
@@ -45,6 +45,7 @@ from tenants.selectors import tenant_base_url
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 
+@require_safe
 @login_required
 def api_key_list_view(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/api_keys/list.html", {"api_keys": api_key_list()})
@@ -94,6 +95,7 @@ def _team_page(request: HttpRequest, *, invite_form: InvitationForm | None = Non
     }, status=status)
 
 
+@require_safe
 @login_required
 def team(request: HttpRequest) -> HttpResponse:
     return _team_page(request)

@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import editor_required
 from billing import selectors
@@ -52,6 +52,7 @@ def _page(request: HttpRequest, *, form: PlanChangeForm | None = None,
     }, status=status)
 
 
+@require_safe
 @login_required
 def billing(request: HttpRequest) -> HttpResponse:
     return _page(request)

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import editor_required
 from billing.selectors import subscription_for
@@ -19,6 +19,7 @@ from integrations.services import alerts as alert_services
 RECENT_EVENTS = 50
 
 
+@require_safe
 @login_required
 def settings_hub(request: HttpRequest) -> HttpResponse:
     tenant = connection.tenant
@@ -29,6 +30,7 @@ def settings_hub(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_safe
 @login_required
 def alert_list(request: HttpRequest) -> HttpResponse:
     rules = [(rule, alert_services.alert_rule_describe(rule=rule))

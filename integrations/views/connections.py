@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_tenants.utils import schema_context
 
 from accounts.decorators import editor_required
@@ -55,6 +55,7 @@ def _with_query(path: str, query: dict[str, str]) -> str:
     return f"{path}{'&' if '?' in path else '?'}{urlencode(query)}"
 
 
+@require_safe
 @login_required
 def connection_list(request: HttpRequest) -> HttpResponse:
     return render(request, "portal/connections/list.html", {
@@ -63,6 +64,7 @@ def connection_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+@require_safe
 @login_required
 def connection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     connection = get_object_or_404(Connection, pk=pk)

@@ -12,7 +12,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 
 from billing import limits
@@ -53,6 +53,7 @@ def _numbers() -> dict[str, Any]:
     }
 
 
+@require_safe
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     tenant = connection.tenant

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import editor_required
 from billing.limits import LimitExceeded, tenant_plan
@@ -91,6 +91,7 @@ def _page_links(request: HttpRequest, page: KeysetPage) -> dict[str, str]:
             or request.GET.get("before") else ""}
 
 
+@require_safe
 @login_required
 def transaction_list(request: HttpRequest) -> HttpResponse:
     filters = TransactionLogFilter(data=request.GET or None, queryset=transactions_retained())
@@ -102,6 +103,7 @@ def transaction_list(request: HttpRequest) -> HttpResponse:
         **_page_links(request, page)})
 
 
+@require_safe
 @login_required
 def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     row = get_object_or_404(Transaction.objects.select_related("flow__pair", "event"), pk=pk)
@@ -120,6 +122,7 @@ def _dead_letter_filter_data(request: HttpRequest) -> QueryDict:
     return data
 
 
+@require_safe
 @login_required
 def dead_letter_list(request: HttpRequest) -> HttpResponse:
     filters = DeadLetterLogFilter(
@@ -136,6 +139,7 @@ def dead_letter_list(request: HttpRequest) -> HttpResponse:
         **_page_links(request, page)})
 
 
+@require_safe
 @login_required
 def dead_letter_detail(request: HttpRequest, pk: int) -> HttpResponse:
     letter = get_object_or_404(DeadLetter.objects.select_related("flow__pair", "event"), pk=pk)
@@ -226,12 +230,14 @@ def _urlencode(params: dict[str, str]) -> str:
     return query.urlencode()
 
 
+@require_safe
 @login_required
 def operation_list(request: HttpRequest) -> HttpResponse:
     operations = [operation_refresh(operation=op) for op in operations_recent()]
     return render(request, "portal/operations/list.html", {"operations": operations})
 
 
+@require_safe
 @login_required
 def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     operation = operation_refresh(operation=get_object_or_404(Operation, pk=pk))
@@ -239,6 +245,7 @@ def operation_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "operation": operation, "letters_url": _letters_url(operation)})
 
 
+@require_safe
 @login_required
 def operation_progress(request: HttpRequest, pk: int) -> HttpResponse:
     """The progress bar alone, which the detail page polls every second until it is done."""

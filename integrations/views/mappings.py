@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRefresh
 
 from accounts.decorators import editor_required
@@ -302,6 +302,7 @@ def _page(request: HttpRequest, editor: Editor, **extra: Any) -> HttpResponse:
 
 
 # --- pages ------------------------------------------------------------------------------------
+@require_safe
 @login_required
 def flow_mapping(request: HttpRequest, pk: int) -> HttpResponse:
     return _page(request, Editor(request, _flow(pk)))
@@ -464,6 +465,7 @@ def _preview_context(editor: Editor, record: Any, origin: str, result: Any) -> d
     }
 
 
+@require_safe
 @login_required
 def flow_mapping_versions(request: HttpRequest, pk: int) -> HttpResponse:
     flow = _flow(pk)
@@ -505,6 +507,7 @@ def change_rows(old: MappingVersion, new: MappingVersion) -> list[ChangeRow]:
     return rows
 
 
+@require_safe
 @login_required
 def flow_mapping_diff(request: HttpRequest, pk: int) -> HttpResponse:
     flow = _flow(pk)

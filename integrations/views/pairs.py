@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from accounts.decorators import editor_required
 from integrations.models import DeadLetter, Flow, IntegrationPair
@@ -21,6 +21,7 @@ from integrations.services.polling import backfill_progress
 from integrations.views.onboarding import BILLING_PATH, review
 
 
+@require_safe
 @login_required
 def pair_list(request: HttpRequest) -> HttpResponse:
     pairs = IntegrationPair.objects.prefetch_related("flows").order_by("name")
@@ -53,6 +54,7 @@ def pair_new(request: HttpRequest) -> HttpResponse:
         "billing_path": BILLING_PATH})
 
 
+@require_safe
 @login_required
 def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pair = get_object_or_404(IntegrationPair, pk=pk)
