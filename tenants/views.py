@@ -4,8 +4,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
+from django_ratelimit.core import is_ratelimited
 from django_tenants.utils import schema_context
 
+from accounts.lockout import client_ip
 from accounts.models import User
 from accounts.services import welcome_token_create
 from billing.models import Plan
@@ -48,6 +50,12 @@ def signup(request: HttpRequest) -> HttpResponse:
     form = SignupForm(request.POST)
     if not form.is_valid():
         return _signup_page(request, form, status=400)
+    # Counted once the form is valid: typing mistakes cost nothing, made tenants do.
+    if is_ratelimited(request, group="signup", key=lambda _group, r: client_ip(r) or "",
+                      rate=settings.SIGNUP_RATE, increment=True):
+        form.add_error(None, "Too many sign-ups from your network for now; please try again "
+                             "later, or write to us and we will set you up.")
+        return _signup_page(request, form, status=429)
     data = form.cleaned_data
     try:
         tenant = tenant_create(name=data["name"], slug=data["slug"],

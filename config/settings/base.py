@@ -210,6 +210,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 # Reverse proxies in front of the web processes that append to X-Forwarded-For; 0: the
 # client is REMOTE_ADDR. Set it to the real count or clients can pose as any address.
 LOGIN_TRUSTED_PROXY_COUNT = env.int("LOGIN_TRUSTED_PROXY_COUNT", default=0)
+# Sign-ups (each creates a schema) one client address may make, as django-ratelimit's rate.
+SIGNUP_RATE = env.str("SIGNUP_RATE", default="5/h")
 # Days an emailed invitation to join a tenant's team stays valid.
 INVITATION_EXPIRY_DAYS = env.int("INVITATION_EXPIRY_DAYS", default=7)
 

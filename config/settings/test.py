@@ -31,3 +31,5 @@ WHITENOISE_USE_FINDERS = True
 # oauthlib refuses plain-http OAuth endpoints; the local sandboxes speak http. Production
 # settings never set this, so real OAuth stays https-only.
 os.environ.setdefault("OAUTHLIB_INSECURE_TRANSPORT", "1")
+# Every test signs up from 127.0.0.1; the sign-up limit has its own test with a low rate.
+SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "10000/m")

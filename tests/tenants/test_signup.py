@@ -1,5 +1,6 @@
 """Public sign-up: the form on BASE_DOMAIN, and the hand-over to the new tenant's domain."""
 
+import uuid
 from urllib.parse import urlsplit
 
 import pytest
@@ -131,3 +132,39 @@ def test_address_hint_shows_the_portal_address_and_whether_it_is_free(client, db
 def test_signup_page_lets_the_form_redirect_to_tenant_domains_only(client, db):
     policy = client.get("/signup/", HTTP_HOST=PUBLIC)["Content-Security-Policy"]
     assert "form-action 'self' http://*.localhost:8000" in policy
+
+
+def _fresh_address() -> dict[str, str]:
+    """An address no earlier run counted (the counts live in Redis for the rate's period)."""
+    part = uuid.uuid4().hex
+    return {"REMOTE_ADDR": f"2001:db8::{part[:4]}:{part[4:8]}:{part[8:12]}"}
+
+
+def test_sign_ups_past_the_rate_from_one_address_are_refused_with_a_reason(client, db,
+                                                                            settings):
+    settings.SIGNUP_RATE = "2/h"
+    address = _fresh_address()
+    for n in range(2):
+        made = client.post("/signup/", signup_data(slug=f"limit-{n}", owner_email=f"o{n}@x.io"),
+                           HTTP_HOST=PUBLIC, **address)
+        assert made.status_code == 302
+        client.logout()
+
+    refused = client.post("/signup/", signup_data(slug="limit-3", owner_email="o3@x.io"),
+                          HTTP_HOST=PUBLIC, **address)
+
+    assert refused.status_code == 429
+    assert "Too many sign-ups from your network" in refused.content.decode()
+    assert not Tenant.objects.filter(slug="limit-3").exists()
+
+
+def test_a_sign_up_form_with_mistakes_does_not_count_towards_the_rate(client, db, settings):
+    settings.SIGNUP_RATE = "1/h"
+    address = _fresh_address()
+    for _ in range(3):
+        assert client.post("/signup/", signup_data(slug="x"), HTTP_HOST=PUBLIC,
+                           **address).status_code == 400
+
+    made = client.post("/signup/", signup_data(slug="typo-free"), HTTP_HOST=PUBLIC, **address)
+
+    assert made.status_code == 302
