@@ -6,14 +6,24 @@ record of that flow (the pair's golden record, the shape the connector reads, me
 source schema's fields as the portal editor lists them). A hit is the path the default rule
 reads (see docs/data-quality.md, "Mapping suggestions", for which rules count and why).
 
-Figures: ``suggest_top1`` and ``suggest_top3`` (fractions of all counted targets), the same
-for the held-out pair (``suggest_heldout_top1`` / ``_top3``: a pair left out of all tuning of
-the ranker), ``suggest_targets`` (how many were counted), ``suggest_transform_agreement``
-(suggested transform kinds equal to the default rule's, over hits with a transform) and
-``suggest_rules_compile`` (fraction of suggested rules the mapping engine compiles).
+Each hidden field is asked for with the rest of its mapping as context (the other fields'
+source paths from the default mapping, as the editor has them) and with a memory of known
+mappings that never holds the answer: leave-one-flow-out (the memory is built from every
+template mapping except the hidden field's flow: the headline) and leave-one-pair-out (from
+the four other pairs only). Two more tables show the ranker with context and no memory, and
+with neither (names, types and samples only).
+
+Figures: ``suggest_top1`` and ``suggest_top3`` (leave-one-flow-out, fractions of all counted
+targets), ``suggest_top1_lopo`` / ``_top3_lopo`` (leave-one-pair-out), the same for the
+held-out pair (``suggest_heldout_top1`` / ``_top3`` and ``..._lopo``: a pair left out of all
+tuning of the ranker), ``suggest_targets`` (how many were counted),
+``suggest_transform_agreement`` (suggested transform kinds equal to the default rule's, over
+hits with a transform) and ``suggest_rules_compile`` (fraction of suggested rules the mapping
+engine compiles).
 
 Plain Python, no Django settings: ``python bench/eval_suggest.py`` (``--hide-held-out`` keeps
-the held-out pair's misses off the screen while tuning).
+the held-out pair's misses off the screen while tuning; ``--misses pair`` prints another
+table's misses).
 """
 
 from __future__ import annotations
@@ -25,6 +35,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +52,11 @@ from integrations.mapping.suggest import (  # noqa: E402
     sample_candidates,
     suggest,
     with_rules,
+)
+from integrations.mapping.suggest_memory import (  # noqa: E402
+    MappingMemory,
+    document_sources,
+    template_correspondences,
 )
 from integrations.pair_templates import template_list  # noqa: E402
 
@@ -65,6 +81,8 @@ class Case:
     record: dict[str, Any]
     schema: dict[str, Any] | None
     names: tuple[str, ...]        # the source record's system and entity
+    mapped: dict[str, tuple[str, ...]]   # the other fields of the mapping: what they read
+    systems: tuple[str, str]      # source system, target system
 
 
 def _plain(path: Any) -> bool:
@@ -123,6 +141,7 @@ def cases() -> list[Case]:
             record = json.loads((GOLDEN / template.key / f"{flow.key}.source.json").read_text(
                 encoding="utf-8"), parse_float=Decimal)
             source, target = document["source"], document["target"]
+            reads = document_sources(document)
             source_schema = schema_get(source["system"], source["entity"])
             target_schema = schema_get(target["system"], target["entity"])
             for field in target_fields(target_schema, document):
@@ -135,9 +154,11 @@ def cases() -> list[Case]:
                         lines is not None and not _plain(lines)) or _user_slot(
                         field.name, target_schema):
                     continue
+                mapped = {path: paths for path, paths in reads.items() if path != field.path}
                 found.append(Case(template.key, flow.key, field.path, dict(field.rule),
                                   shape[0], shape[1], spec, lines, record, source_schema,
-                                  (flow.source, source["entity"], flow.entity)))
+                                  (flow.source, source["entity"], flow.entity), mapped,
+                                  (source["system"], target["system"])))
     return found
 
 
@@ -155,14 +176,41 @@ def _kinds(rule: Any) -> set[str]:
     return kinds
 
 
-def evaluate(all_cases: list[Case]) -> tuple[dict[str, list[int]], list[str], dict[str, int]]:
+# Which known mappings the memory may read when a field of a flow is hidden: never that flow's
+# own mapping ("flow": leave-one-flow-out, the headline), nor, stricter, any mapping of its
+# pair ("pair": leave-one-pair-out, only the four other pairs' mappings). "none" is the ranker
+# without memory and context, as it was before either.
+MODES = ("flow", "pair", "context", "none")
+
+
+@cache
+def memory_without(left_out: tuple[str, ...]) -> MappingMemory:
+    """The memory of the templates' mappings except those whose (pair, flow) key starts with
+    ``left_out`` (a pair, or a pair and a flow); built once per key."""
+    groups = template_correspondences()
+    return MappingMemory.of(group for key, group in groups.items()
+                            if key[:len(left_out)] != left_out)
+
+
+def _memory_for(case: Case, mode: str) -> MappingMemory | None:
+    if mode == "flow":
+        return memory_without((case.pair, case.flow))
+    if mode == "pair":
+        return memory_without((case.pair,))
+    return None
+
+
+def evaluate(all_cases: list[Case], mode: str = "flow"
+             ) -> tuple[dict[str, list[int]], list[str], dict[str, int]]:
     per_pair: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     misses: list[str] = []
     counts = {"rules": 0, "compiled": 0, "with_transform": 0, "agreed": 0}
     for case in all_cases:
         candidates = sample_candidates(case.record, schema=case.schema, lines=case.lines)
         ranked: list[Suggestion] = with_rules(case.target, case.target_rule, suggest(
-            case.target, case.target_rule, candidates, limit=3, record=case.names), candidates)
+            case.target, case.target_rule, candidates, limit=3, record=case.names,
+            mapped=case.mapped if mode != "none" else None, memory=_memory_for(case, mode),
+            systems=case.systems), candidates)
         paths = [s.path for s in ranked]
         tally = per_pair[case.pair]
         tally[0] += 1
@@ -187,33 +235,52 @@ def evaluate(all_cases: list[Case]) -> tuple[dict[str, list[int]], list[str], di
     return per_pair, misses, counts
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--hide-held-out", action="store_true",
-                        help=f"do not print the misses of the held-out pair ({HELD_OUT})")
-    args = parser.parse_args()
-    all_cases = cases()
-    per_pair, misses, counts = evaluate(all_cases)
-    print(f"{'pair':28} {'targets':>7} {'top-1':>7} {'top-3':>7}")
+def _table(title: str, per_pair: dict[str, list[int]]) -> list[int]:
+    print(f"{title}\n{'pair':28} {'targets':>7} {'top-1':>7} {'top-3':>7}")
     total = [0, 0, 0]
     for pair, (n, top1, top3) in sorted(per_pair.items()):
         mark = " (held out)" if pair == HELD_OUT else ""
         print(f"{pair:28} {n:7d} {top1 / n:7.1%} {top3 / n:7.1%}{mark}")
         total = [total[0] + n, total[1] + top1, total[2] + top3]
     print(f"{'all five pairs':28} {total[0]:7d} {total[1] / total[0]:7.1%} "
-          f"{total[2] / total[0]:7.1%}")
+          f"{total[2] / total[0]:7.1%}\n")
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--hide-held-out", action="store_true",
+                        help=f"do not print the misses of the held-out pair ({HELD_OUT})")
+    parser.add_argument("--misses", choices=MODES, default="flow",
+                        help="whose misses to print (default: leave-one-flow-out)")
+    args = parser.parse_args()
+    all_cases = cases()
+    titles = {"flow": "Leave-one-flow-out (headline): memory without the flow's mapping",
+              "pair": "Leave-one-pair-out: memory of the four other pairs only",
+              "context": "Context of the mapping, no memory",
+              "none": "Names, types and samples only (no context, no memory)"}
+    results = {mode: evaluate(all_cases, mode) for mode in MODES}
+    totals = {mode: _table(titles[mode], results[mode][0]) for mode in MODES}
+    per_pair, _, counts = results["flow"]
+    misses = results[args.misses][1]
     shown = [m for m in misses if not (args.hide_held_out and m.startswith(HELD_OUT))]
-    print(f"\nMisses (not in the top 3): {len(misses)}"
+    print(f"Misses (not in the top 3, {args.misses}): {len(misses)}"
           + (f", {len(misses) - len(shown)} of the held-out pair not shown" if
              len(shown) < len(misses) else ""))
     for line in shown:
         print("  " + line)
+    total, lopo = totals["flow"], totals["pair"]
     held = per_pair.get(HELD_OUT, [1, 0, 0])
+    held_lopo = results["pair"][0].get(HELD_OUT, [1, 0, 0])
     figures = {
         "suggest_top1": round(total[1] / total[0], 4),
         "suggest_top3": round(total[2] / total[0], 4),
+        "suggest_top1_lopo": round(lopo[1] / lopo[0], 4),
+        "suggest_top3_lopo": round(lopo[2] / lopo[0], 4),
         "suggest_heldout_top1": round(held[1] / held[0], 4),
         "suggest_heldout_top3": round(held[2] / held[0], 4),
+        "suggest_heldout_top1_lopo": round(held_lopo[1] / held_lopo[0], 4),
+        "suggest_heldout_top3_lopo": round(held_lopo[2] / held_lopo[0], 4),
         "suggest_targets": total[0],
         "suggest_transform_agreement": round(
             counts["agreed"] / counts["with_transform"], 4) if counts["with_transform"] else 0,

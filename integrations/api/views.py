@@ -28,6 +28,7 @@ from integrations.services.connections import connection_test
 from integrations.services.dead_letters import dead_letters_discard, dead_letters_replay
 from integrations.services.pairs import flow_run_now, pair_set_status
 from integrations.services.polling import flow_backfill
+from integrations.suggestion_selectors import suggestion_memory_get
 
 
 class _Base(viewsets.ReadOnlyModelViewSet):
@@ -120,7 +121,8 @@ class FlowViewSet(_Base):
         sample, origin = _suggestion_sample(flow, request.query_params.get("sample"))
         try:
             found = document_suggestions(flow.mapping.current_document or {}, target,
-                                         sample=sample, record=(flow.entity,))
+                                         sample=sample, record=(flow.entity,),
+                                         memory=suggestion_memory_get())
         except UnknownTarget as exc:
             raise ValidationError({"target": [str(exc)]}) from None
         return Response({"target": target, "sample": origin, "suggestions": [

@@ -25,8 +25,18 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import Any
 
+from integrations.mapping.suggest_memory import MappingMemory
+
 WEIGHTS = {"name": 0.55, "type": 0.25, "value": 0.20}
 MIN_SCORE = 0.45
+# The rest of the mapping and known mappings, blended with the three signals above when they
+# say anything (tuned on four pairs, SYSPRO held out: see bench/eval_suggest.py).
+WEIGHT_MEMORY = 0.4
+WEIGHT_CONTEXT = 0.1
+REUSED_PENALTY = 0.05
+MEMORY_ADMIT = 0.03     # a known mapping's share that lets in a field no name links
+SIBLING_BASE = 0.25     # a sibling's weight before its name's likeness to the target's
+LINE_SHARE = 0.5        # a line's nested field, when the siblings read another of its parts
 NEUTRAL = 0.5
 GENERIC_WEIGHT = 0.3
 
@@ -202,14 +212,23 @@ class Suggestion:
 
 def suggest(target_path: str, rule: Mapping[str, Any] | None,
             candidates: Iterable[Candidate] | list[Candidate], *, limit: int = 3,
-            record: Iterable[str] = ()) -> list[Suggestion]:
+            record: Iterable[str] = (), mapped: Mapping[str, Sequence[str]] | None = None,
+            memory: MappingMemory | None = None, systems: tuple[str, str] = ("", "")
+            ) -> list[Suggestion]:
     """The best ``limit`` candidates for ``target_path`` (``rows[].quantity.magnitude``),
     best first; a candidate whose type cannot fit, or that shares neither a name nor a
-    telling sample value with the target, is left out.
+    telling sample value with the target (nor is read for it in known mappings), is left
+    out.
 
     ``record`` names the source record (its system and entity, e.g. ``("brightpearl",
     "order")``): a target named after it (``Brightpearl_Id__c``, an order number) is the
-    record's own id (``id``, ``contactId``)."""
+    record's own id (``id``, ``contactId``).
+
+    ``mapped`` is the rest of the mapping (target path -> the source paths its rule reads,
+    as :func:`~integrations.mapping.suggest_memory.document_sources` gives them): fields
+    beside the target that read one source object make that object likely, and a source
+    field another field already reads is less likely. ``memory`` is what known mappings
+    read for fields like this one, between ``systems`` (source system, target system)."""
     rule = rule or {}
     target = _Field.of(target_path)
     expects = _expected_kinds(target, rule)
@@ -217,20 +236,162 @@ def suggest(target_path: str, rule: Mapping[str, Any] | None,
     own = _wants_own_id(target, words)
     in_lines = "[]" in target_path
     candidates = list(candidates)
+    knows = memory is not None and memory.knows(systems[1], target_path, systems[0])
     ranked = []
     for candidate in candidates:
         scored = score(target, rule, candidate, expects=expects)
         source = _Field.of(candidate.path)
         if own and _is_own_id(source, words, header=in_lines):
             scored = _as_own_id(scored, target, rule, candidate)
+        if scored is None and knows:
+            # A field known mappings read for this target, whatever its name says.
+            remembered, _ = memory.score(systems[1], target_path, systems[0], candidate.path)
+            if remembered >= MEMORY_ADMIT:
+                scored = score(target, rule, candidate, expects=expects, strict=False)
         if scored is not None:
             if in_lines and source.header:
                 # A line's own field before the record's field of the same name.
                 scored = replace(scored, score=round(scored.score * 0.92, 4))
             ranked.append(scored)
     ranked = _with_full_names(target, rule, ranked, candidates)
+    context = _Context.of(target_path, mapped) if mapped else None
+    if knows or (context is not None and context.siblings):
+        aligned = _aligned(context, ranked) if context is not None else {}
+        ranked = [_with_context(s, target_path, context, aligned.get(s.path),
+                                memory if knows else None, systems) for s in ranked]
     ranked.sort(key=lambda s: (-s.score, len(s.path), s.path))
     return ranked[:limit]
+
+
+# --- the rest of the mapping and known mappings -----------------------------------------------
+@dataclass(frozen=True)
+class _Context:
+    """What the rest of the mapping says about one target field."""
+
+    siblings: tuple[tuple[float, str], ...]   # (weight, source parent) of fields beside it
+    used: frozenset[tuple[str, str]]          # source fields other fields read, by scope
+    scope: str                                # the target's lines (``rows[]``) or ""
+
+    @staticmethod
+    def of(target_path: str, mapped: Mapping[str, Sequence[str]]) -> _Context:
+        parent = _target_parent(target_path)
+        scope = _scope(target_path)
+        target = _Field.of(target_path)
+        siblings = []
+        used: set[tuple[str, str]] = set()
+        for path, sources in mapped.items():
+            if path == target_path:
+                continue
+            if isinstance(sources, str):
+                sources = (sources,)
+            other_scope = _scope(path)
+            if other_scope == scope:
+                # Within one scope only: a line reading the header's date or key again
+                # ($root.placedOn) is how lines are made, not a sign of a wrong choice.
+                used.update(_resolved(other_scope, source) for source in sources)
+            if _target_parent(path) != parent or not sources:
+                continue
+            # A sibling named like the target (ADDRESS2 beside ADDRESS1) says more about it.
+            other = _Field.of(path)
+            weight = SIBLING_BASE + _dice(target.context, other.context)
+            for source in sources:
+                siblings.append((weight / len(sources), _source_parent(source)))
+        return _Context(tuple(siblings), frozenset(used), scope)
+
+    def alignment(self, path: str) -> tuple[float, str]:
+        """The share of the fields beside the target (weighted by how alike they are) that
+        read from the same source object as ``path``."""
+        total = sum(weight for weight, _ in self.siblings)
+        if not total:
+            return 0.0, ""
+        parent = _source_parent(path)
+        same = sum(weight for weight, other in self.siblings if other == parent)
+        if self.scope:
+            # A field of each line reads the line's fields (its own parent, or nested in it).
+            same += LINE_SHARE * sum(weight for weight, other in self.siblings
+                                     if other != parent and not other.startswith("$root")
+                                     and not parent.startswith("$root"))
+        share = same / total
+        where = parent or ("the line" if self.scope else "the record")
+        return share, (f"fields beside it read {where}" if share >= 0.34 else "")
+
+    def reused(self, path: str) -> bool:
+        return _resolved(self.scope, path) in self.used
+
+
+def _aligned(context: _Context, ranked: list[Suggestion]) -> dict[str, tuple[float, str]]:
+    """The context signal of each suggestion: among fields of the same name (``city`` of the
+    billing, the delivery or the customer's address; ``$root.id`` and a line's ``id``), the
+    one read from where the fields beside the target read scores 1 and the others their
+    share of it; a field with no namesake gets the neutral value (the context does not
+    choose between different names: the name signal does)."""
+    if not context.siblings:
+        return {}
+    groups: dict[tuple[str, ...], list[tuple[str, float, str]]] = {}
+    for suggestion in ranked:
+        share, note = context.alignment(suggestion.path)
+        groups.setdefault(_Field.of(suggestion.path).leaf, []).append(
+            (suggestion.path, share, note))
+    found = {}
+    for members in groups.values():
+        best = max(share for _, share, _ in members)
+        for path, share, note in members:
+            if len(members) == 1 or best == 0:
+                found[path] = (NEUTRAL, "")
+            else:
+                found[path] = (share / best, note if share == best else "")
+    return found
+
+
+def _with_context(suggestion: Suggestion, target_path: str, context: _Context | None,
+                  aligned: tuple[float, str] | None, memory: MappingMemory | None,
+                  systems: tuple[str, str]) -> Suggestion:
+    """The suggestion's score with the mapping's context and known mappings blended in."""
+    weights = {"base": 1.0}
+    signals = dict(suggestion.signals)
+    reasons = list(suggestion.reasons)
+    parts = {"base": suggestion.score}
+    if memory is not None:
+        remembered, note = memory.score(systems[1], target_path, systems[0], suggestion.path)
+        weights["memory"], parts["memory"] = WEIGHT_MEMORY, remembered
+        signals["memory"] = round(remembered, 4)
+        if note:
+            reasons.append(note)
+    if aligned is not None:
+        share, note = aligned
+        weights["context"], parts["context"] = WEIGHT_CONTEXT, share
+        signals["context"] = round(share, 4)
+        if note:
+            reasons.append(note)
+    weights["base"] = 1.0 - sum(w for k, w in weights.items() if k != "base")
+    total = sum(weights[k] * parts[k] for k in parts)
+    if context is not None and context.reused(suggestion.path):
+        total *= 1.0 - REUSED_PENALTY
+        reasons.append("already read by another field")
+        signals["reused"] = 1.0
+    return replace(suggestion, score=round(total, 4), reasons=tuple(reasons), signals=signals)
+
+
+def _target_parent(path: str) -> str:
+    return path.rpartition(".")[0]
+
+
+def _scope(target_path: str) -> str:
+    """The lines a target field is in (``rows[]`` for ``rows[].quantity.magnitude``)."""
+    head, found, _ = target_path.rpartition("[].")
+    return head + "[]" if found else ""
+
+
+def _resolved(scope: str, source: str) -> tuple[str, str]:
+    """A source path as the field of the record it is: ``$root.id`` read in a line is the
+    header's ``id``."""
+    if source.startswith("$root."):
+        return "", re.sub(r"\[\d+\]", "[0]", source.removeprefix("$root."))
+    return scope, re.sub(r"\[\d+\]", "[0]", source)
+
+
+def _source_parent(source: str) -> str:
+    return re.sub(r"\[\d+\]", "[0]", source).rpartition(".")[0]
 
 
 def _with_full_names(target: _Field, rule: Mapping[str, Any], ranked: list[Suggestion],
@@ -304,8 +465,9 @@ def _as_own_id(scored: Suggestion | None, target: _Field, rule: Mapping[str, Any
 
 
 def score(target: _Field | str, rule: Mapping[str, Any], candidate: Candidate, *,
-          expects: frozenset[str] | None = None) -> Suggestion | None:
-    """One candidate's score and reasons, or ``None`` when it is not worth suggesting."""
+          expects: frozenset[str] | None = None, strict: bool = True) -> Suggestion | None:
+    """One candidate's score and reasons, or ``None`` when it is not worth suggesting
+    (with ``strict=False``, only when its type can never fit)."""
     if isinstance(target, str):
         target = _Field.of(target)
     if expects is None:
@@ -317,10 +479,10 @@ def score(target: _Field | str, rule: Mapping[str, Any], candidate: Candidate, *
     if fit == 0:
         return None
     value, value_note, telling = _value_score(expects, rule, candidate.sample)
-    if name < 0.3 and not telling:
+    if strict and name < 0.3 and not telling:
         return None
     total = WEIGHTS["name"] * name + WEIGHTS["type"] * fit + WEIGHTS["value"] * value
-    if total < MIN_SCORE:
+    if strict and total < MIN_SCORE:
         return None
     reasons = tuple(note for note in (name_note, type_note, value_note) if note)
     return Suggestion(candidate.path, round(total, 4), reasons,
@@ -836,12 +998,16 @@ class UnknownTarget(ValueError):
 
 
 def document_suggestions(document: Mapping[str, Any], target_path: str, *, sample: Any = None,
-                         record: Iterable[str] = (), limit: int = 3) -> list[Suggestion]:
+                         record: Iterable[str] = (), limit: int = 3,
+                         memory: MappingMemory | None = None) -> list[Suggestion]:
     """Ranked source fields, each with its rule, for one target field of ``document``:
     candidates from the source schema and ``sample`` (a source record), within the lines
-    the document maps for a field of each line (``rows[].productId``)."""
+    the document maps for a field of each line (``rows[].productId``). The document's other
+    fields are the context, and ``memory`` (the shipped one when not given) what known
+    mappings read."""
     from integrations.mapping.editing import rule_at, target_fields
     from integrations.mapping.schemas import schema_get
+    from integrations.mapping.suggest_memory import document_sources, shipped_memory
 
     source = document.get("source") or {}
     target = document.get("target") or {}
@@ -864,5 +1030,9 @@ def document_suggestions(document: Mapping[str, Any], target_path: str, *, sampl
     source_schema = schema_get(str(source.get("system")), str(source.get("entity")))
     candidates = sample_candidates(sample, schema=source_schema, lines=lines)
     names = (str(source.get("system") or ""), str(source.get("entity") or ""), *record)
-    ranked = suggest(target_path, field_.rule, candidates, limit=limit, record=names)
+    mapped = {path: reads for path, reads in document_sources(document).items()
+              if path != target_path}
+    ranked = suggest(target_path, field_.rule, candidates, limit=limit, record=names,
+                     mapped=mapped, memory=memory if memory is not None else shipped_memory(),
+                     systems=(str(source.get("system") or ""), str(target.get("system") or "")))
     return with_rules(target_path, field_.rule, ranked, candidates)

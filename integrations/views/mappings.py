@@ -40,6 +40,7 @@ from integrations.mapping.editing import (
     target_path_of,
 )
 from integrations.mapping.suggest import Candidate, Suggestion, suggest
+from integrations.mapping.suggest_memory import MappingMemory, document_sources
 from integrations.mapping.transforms import TRANSFORM_NAMES
 from integrations.models import Flow, LookupTable, Mapping, MappingVersion
 from integrations.services.mappings import (
@@ -52,6 +53,7 @@ from integrations.services.mappings import (
     mapping_versions_diff,
 )
 from integrations.services.runtime import link_tables
+from integrations.suggestion_selectors import suggestion_memory_get
 
 # A sample bigger than this is previewed but not kept in the session for the field lists.
 SAMPLE_KEEP_BYTES = 200_000
@@ -166,6 +168,7 @@ class Editor:
         self.by_path = {f.path: f for f in self.fields}
         self.live_tables = mapping_live_table_names(mapping=self.mapping)
         self.problems = self.document_problems(document)
+        self._memory: MappingMemory | None = None
 
     def document_problems(self, document: dict[str, Any]) -> list[DocumentProblem]:
         return mapping_document_problems(document=document, live_tables=self.live_tables)
@@ -244,7 +247,15 @@ class Editor:
     def suggestions(self, target: TargetField) -> list[Suggestion]:
         candidates = [Candidate(s.path, s.type, s.sample) for s in self.sources(target)
                       if not s.path.startswith("$")]
-        return suggest(target.path, target.rule, candidates)
+        document = self.draft.document
+        if self._memory is None:  # once per page: every unmapped row asks
+            self._memory = suggestion_memory_get()
+        mapped = {path: reads for path, reads in document_sources(document).items()
+                  if path != target.path}
+        systems = (str((document.get("source") or {}).get("system") or ""),
+                   str((document.get("target") or {}).get("system") or ""))
+        return suggest(target.path, target.rule, candidates, mapped=mapped,
+                       memory=self._memory, systems=systems)
 
     def source_choices(self, target: TargetField) -> list[tuple[str, str]]:
         choices = []

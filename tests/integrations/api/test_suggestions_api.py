@@ -127,3 +127,24 @@ def test_the_schema_documents_the_suggestions_endpoint(tenant_a):
     operation = schema["paths"]["/api/v1/flows/{id}/mapping/suggestions/"]["get"]
     assert {p["name"] for p in operation["parameters"]} >= {"id", "target", "sample"}
     assert "200" in operation["responses"]
+
+
+def test_the_tenants_saved_mappings_teach_the_suggestions(order_flow, admin):
+    from integrations.models import MappingVersion
+    from tests.factories import MappingFactory
+
+    sample = json.dumps({**ORDER, "cart_id": "c-55"})
+    before = suggestions_get(api_client(admin), order_flow, target="reference",
+                             sample=sample).json()
+    for _ in range(2):
+        MappingVersion.objects.create(mapping=MappingFactory(), number=1, document={
+            "format_version": 1, "source": {"system": "bigcommerce", "entity": "order"},
+            "target": {"system": "brightpearl", "entity": "order"},
+            "fields": {"reference": "cart_id"}})
+
+    after = suggestions_get(api_client(admin), order_flow, target="reference",
+                            sample=sample).json()
+
+    assert "cart_id" not in [s["path"] for s in before["suggestions"]]
+    learnt = next(s for s in after["suggestions"] if s["path"] == "cart_id")
+    assert "known mappings" in learnt["reason"]
