@@ -10,7 +10,10 @@ The statistics are plain Python (``integrations.quality.anomaly``); their states
   rather than one row of every price, so a batch reads only the SKUs it has, however large
   the catalogue;
 - ``volume`` (no segment): records per hour, learnt and judged by the scheduled
-  ``anomaly_volume_check``, from the transaction log.
+  ``anomaly_volume_check``, from the transaction log;
+- ``fraud_ship_country`` and ``fraud_customers`` per hash bucket, for storefront and CRM sales
+  orders: where the flow ships, which customers it has seen and their last hour's orders
+  (``integrations.quality.fraud``); learnt with the rest, judged in the same read.
 
 A record's findings (``anomaly_findings``, before mapping) become notes on its transaction;
 the flow's action decides whether it syncs with them (and alerts) or is held for review.
@@ -31,7 +34,7 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from integrations.models import AlertEvent, Flow, FlowStat, IntegrationPair, Transaction
-from integrations.quality import anomaly
+from integrations.quality import anomaly, fraud
 from integrations.services.quality import Note, quality_settings
 
 logger = logging.getLogger(__name__)
@@ -79,9 +82,11 @@ def anomaly_findings(*, flow: Flow, record: dict[str, Any], settings: dict[str, 
     price (so the same new price does not alarm again) and the anomaly alert rules hear of
     it."""
     found = _observations(flow, record)
-    if not found:
+    facts = _order_facts(flow, record)
+    if not found and facts is None:
         return []
-    stats = _stats_read(flow, {(o.metric, o.segment) for o in found})
+    stats = _stats_read(flow, {(o.metric, o.segment) for o in found}
+                        | (fraud.state_keys(facts) if facts else set()))
     sensitivity = float(settings["sensitivity"])
     notes = []
     for observation in found:
@@ -97,9 +102,17 @@ def anomaly_findings(*, flow: Flow, record: dict[str, Any], settings: dict[str, 
         if finding is not None:
             notes.append(Note("anomaly", finding.message, finding.path,
                               data=finding.as_data()))
+    if facts is not None:
+        risk = fraud.fraud_check(facts, states={k: r.state for k, r in stats.items()},
+                                 now=timezone.now().timestamp(),
+                                 min_history=int(settings["min_history"]))
+        if risk is not None:
+            notes.append(Note("anomaly", risk.message, risk.path, data=risk.as_data()))
     if notes:
         if settings.get("action") == "flag":
             _prices_pending(flow, [n for n in notes if n.data.get("metric") == "price"])
+        if facts is not None:
+            _orders_placed(flow, facts)
         # Held or flagged, the anomaly rules hear of it: a held order waits for a person.
         try:
             from integrations.services.alerts import alerts_check_anomaly
@@ -127,6 +140,23 @@ def _prices_pending(flow: Flow, notes: list[Note]) -> None:
         _stats_write(rows)
 
 
+def _order_facts(flow: Flow, record: Any) -> fraud.OrderFacts | None:
+    return fraud.order_facts(system=flow.source_system, entity=flow.entity, record=record)
+
+
+def _orders_placed(flow: Flow, facts: fraud.OrderFacts) -> None:
+    """A flagged or held order is not learnt, but it was placed: it still counts towards its
+    customer's orders in the hour, or a burst whose first orders were flagged would hide."""
+    with transaction.atomic():
+        _flow_lock(flow)
+        keys = {(fraud.CUSTOMERS_METRIC, fraud.bucket(h)) for h in facts.customer_keys}
+        stats = _stats_read(flow, keys, lock=True)
+        changed = fraud.fraud_learn({k: r.state for k, r in stats.items()}, [facts],
+                                    now=timezone.now().timestamp(), known=False)
+        _stats_write([FlowStat(flow=flow, metric=metric, segment=segment, state=state)
+                      for (metric, segment), state in sorted(changed.items())])
+
+
 def _flow_lock(flow: Flow) -> None:
     """Serialise learning of one flow across workers for this transaction: two batches that
     both read a stat and write it back would otherwise lose one's values, and row locks do
@@ -148,14 +178,20 @@ def anomaly_learn(*, flow: Flow, records: list[Any], settings: dict[str, Any]) -
     """Learn from a batch's clean records: one lock, one read and one upsert of the flow's
     stat rows, whatever the batch's size."""
     grouped: dict[tuple[str, str], list[float]] = defaultdict(list)
+    orders = []
     for record in records:
         for observation in _observations(flow, record):
             grouped[(observation.metric, observation.segment)].append(observation.value)
-    if not grouped:
+        facts = _order_facts(flow, record)
+        if facts is not None:
+            orders.append(facts)
+    if not grouped and not orders:
         return
+    fraud_keys = set().union(*(fraud.state_keys(f) for f in orders)) - {
+        (fraud.TOTALS_METRIC, f.channel) for f in orders}
     with transaction.atomic():
         _flow_lock(flow)
-        stats = _stats_read(flow, set(grouped))
+        stats = _stats_read(flow, set(grouped) | fraud_keys)
         rows = []
         for (metric, segment), values in sorted(grouped.items()):
             row = stats.get((metric, segment))
@@ -166,6 +202,11 @@ def anomaly_learn(*, flow: Flow, records: list[Any], settings: dict[str, Any]) -
             else:
                 state = anomaly.range_learn(state, metric=metric, values=values)
             rows.append(FlowStat(flow=flow, metric=metric, segment=segment, state=state))
+        if orders:
+            changed = fraud.fraud_learn({k: r.state for k, r in stats.items()}, orders,
+                                        now=timezone.now().timestamp())
+            rows += [FlowStat(flow=flow, metric=metric, segment=segment, state=state)
+                     for (metric, segment), state in sorted(changed.items())]
         _stats_write(rows)
 
 

@@ -189,3 +189,33 @@ def test_the_hourly_check_learns_the_log_then_alerts_on_an_hour_without_orders(s
     assert [a.rule_id for a in raised] == [rule.pk]
     assert "0 orders in the hour" in raised[0].message
     assert anomaly_volume_check(now=now) == []   # that hour was judged once
+
+
+def test_a_new_customers_big_order_sent_express_to_another_name_abroad_is_flagged_as_fraud_risk(
+        learnt):
+    bc = learnt["bc"]
+    stranger = bc.upsert("customer", {"email": "j.smith@example.net", "first_name": "Jon",
+                                      "last_name": "Smith"})
+    _sync(learnt["pair"], "bigcommerce", "customer", stranger.id, "store/customer/created")
+    billing = {**BILLING, "first_name": "Jon", "last_name": "Smith",
+               "email": "j.smith@example.net"}
+    # Above every learnt total (29–41) yet inside the usual range: only the fraud rules see it.
+    order = bc.upsert("sales_order", {
+        "status_id": 11, "customer_id": int(stranger.id), "billing_address": billing,
+        "shipping_addresses": [{**billing, "first_name": "Adam", "last_name": "Nowak",
+                                "street_1": "ul. Marszałkowska 10", "city": "Warszawa",
+                                "zip": "00-590", "country": "Poland", "country_iso2": "PL",
+                                "shipping_method": "Next Day"}],
+        "products": [{"product_id": learnt["product"], "quantity": 1,
+                      "price_ex_tax": 42.0, "price_inc_tax": 50.4}]})
+
+    event, outcome = _sync(learnt["pair"], "bigcommerce", "sales_order", order.id,
+                           "store/order/created")[ORDER_FLOW]
+
+    assert outcome.status == "done", outcome.message
+    notes = Transaction.objects.get(event=event).quality
+    assert [n["data"]["metric"] for n in notes if n["check"] == "anomaly"] == ["fraud_risk"]
+    risk = next(n for n in notes if n["data"]["metric"] == "fraud_risk")
+    assert {s["name"] for s in risk["data"]["signals"]} == {
+        "ship_country_rare", "first_order_high_total", "name_mismatch_express"}
+    assert "ships to Poland" in risk["message"] and '"Next Day"' in risk["message"]
