@@ -16,7 +16,7 @@ The signals, with their points:
 - it is the first order this flow has seen from the customer (customer id or email) and its
   total is above the channel's 95th percentile (the anomaly estimator's own quantiles): 35;
 - velocity: this and at least two more orders from the same customer id or email within an
-  hour: 35; five or more: 50;
+  hour: 35; five or more: 45 (alone, still under the threshold: a customer may reorder);
 - the shipping name differs from the billing name *and* the shipping method is express
   (weak: gifts are sent to other names): 15.
 
