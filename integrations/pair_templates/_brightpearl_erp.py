@@ -1,28 +1,26 @@
 """Pieces the Brightpearl + ERP templates (Infor, SYSPRO, Dynamics GP) share: plain data.
 
 Brightpearl stores countries as ISO 3166 alpha-3 (``GBR``); M3 and GP's ``CCode`` want alpha-2,
-SYSPRO and GP address lines want the country's name. The tables hold the countries the
-Clarity customers trade with; a tenant adds rows to its copy of the table. A country that is
-not in the table fails the record (``on_miss: fail``) rather than writing a wrong code.
+SYSPRO and GP address lines want the country's name. The tables hold every ISO 3166-1 country
+(from pycountry, as address cleansing uses): a storefront ships anywhere, and an order to a
+country missing from a hand-kept list failed at mapping. A tenant may still edit its copy; a
+value not in the table fails the record (``on_miss: fail``) rather than writing a wrong code.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-COUNTRY_ISO2: dict[str, str] = {
-    "GBR": "GB", "IRL": "IE", "USA": "US", "CAN": "CA", "AUS": "AU", "NZL": "NZ",
-    "DEU": "DE", "FRA": "FR", "NLD": "NL", "BEL": "BE", "ESP": "ES", "ITA": "IT",
-    "SWE": "SE", "NOR": "NO", "DNK": "DK", "FIN": "FI", "AUT": "AT", "CHE": "CH", "POL": "PL",
-}
+import pycountry
+
+# The names the templates used before the full list, kept so existing mappings read the same.
+_NAMES = {"GBR": "United Kingdom", "USA": "United States"}
+
+COUNTRY_ISO2: dict[str, str] = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
 COUNTRY_ISO3: dict[str, str] = {iso2: iso3 for iso3, iso2 in COUNTRY_ISO2.items()}
 COUNTRY_NAMES: dict[str, str] = {
-    "GBR": "United Kingdom", "IRL": "Ireland", "USA": "United States", "CAN": "Canada",
-    "AUS": "Australia", "NZL": "New Zealand", "DEU": "Germany", "FRA": "France",
-    "NLD": "Netherlands", "BEL": "Belgium", "ESP": "Spain", "ITA": "Italy", "SWE": "Sweden",
-    "NOR": "Norway", "DNK": "Denmark", "FIN": "Finland", "AUT": "Austria",
-    "CHE": "Switzerland", "POL": "Poland",
-}
+    c.alpha_3: _NAMES.get(c.alpha_3) or getattr(c, "common_name", None) or c.name
+    for c in pycountry.countries}
 COUNTRY_NAME_ISO3: dict[str, str] = {name: iso3 for iso3, name in COUNTRY_NAMES.items()}
 
 # Brightpearl channels (product-service/channel) as sales channel codes for reporting.

@@ -86,10 +86,21 @@ def test_default_mapping_turns_the_golden_source_into_the_expected_record(flow):
     assert result.record == expected
 
 
-def test_an_order_to_a_country_missing_from_the_table_fails_naming_the_address_field():
+def test_an_order_to_any_iso_country_maps_its_code():
     flow = TEMPLATE.flow("sales-order-bp-to-infor")
     order = golden_load(PAIR, flow.key, "source")
     order["parties"]["delivery"]["countryIsoCode"] = "ISL"
+
+    result = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order)
+
+    assert result.problems == []
+    assert "IS" in [address.get("CSCD") for address in result.record["Addresses"]]
+
+
+def test_an_order_to_a_country_missing_from_the_table_fails_naming_the_address_field():
+    flow = TEMPLATE.flow("sales-order-bp-to-infor")
+    order = golden_load(PAIR, flow.key, "source")
+    order["parties"]["delivery"]["countryIsoCode"] = "XXK"
 
     problems = compile_mapping(flow.mapping, lookups=flow_lookups(PAIR, flow)).apply(order).problems
 
