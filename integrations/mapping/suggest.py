@@ -263,6 +263,65 @@ def suggest(target_path: str, rule: Mapping[str, Any] | None,
     return ranked[:limit]
 
 
+def candidate_signals(target_path: str, rule: Mapping[str, Any] | None,
+                      candidates: Iterable[Candidate], *, record: Iterable[str] = (),
+                      mapped: Mapping[str, Sequence[str]] | None = None) -> list[Suggestion]:
+    """Every candidate whose type can fit ``target_path``, weak ones included, with the
+    signals the hand weights combine (the memory aside: it is read per memory, see
+    :mod:`integrations.mapping.suggest_model`) and a few more in ``signals``: ``kept``
+    (the hand ranker would consider it), ``own_id``, ``header`` (a record field read from a
+    line), ``full_name``, ``context`` / ``sibling_share`` (the aligned and the raw share of
+    the fields beside the target reading its object) and ``reused``. The score is the three
+    signals' weighted sum, as :func:`score` gives it."""
+    rule = rule or {}
+    target = _Field.of(target_path)
+    expects = _expected_kinds(target, rule)
+    words = frozenset(w for name in record for w in tokens(str(name)))
+    own = _wants_own_id(target, words)
+    in_lines = "[]" in target_path
+    candidates = list(candidates)
+    rows = []
+    for candidate in candidates:
+        found = _scored(target, rule, candidate, expects)
+        if found is None:
+            continue
+        scored, kept = found
+        source = _Field.of(candidate.path)
+        extra = {"kept": float(kept)}
+        if own and _is_own_id(source, words, header=in_lines):
+            extra["own_id"] = 1.0
+            scored = _as_own_id(scored, target, rule, candidate) or scored
+        if in_lines and source.header:
+            extra["header"] = 1.0
+            scored = replace(scored, score=round(scored.score * 0.92, 4))
+        rows.append(replace(scored, signals={**scored.signals, **extra}))
+    held = {row.path: row for row in rows}
+    for joined in _with_full_names(target, rule, rows, candidates):
+        if joined is not held.get(joined.path):
+            before = held[joined.path].signals if joined.path in held else {}
+            held[joined.path] = replace(joined, signals={
+                "type": NEUTRAL, "value": NEUTRAL, **before, **joined.signals,
+                "full_name": 1.0, "kept": 1.0})
+    rows = list(held.values())
+    context = _Context.of(target_path, mapped) if mapped else None
+    if context is None:
+        return rows
+    aligned = _aligned(context, rows)
+    out = []
+    for row in rows:
+        signals, reasons = dict(row.signals), row.reasons
+        if context.siblings:
+            share, note = aligned.get(row.path, (NEUTRAL, ""))
+            signals["context"] = round(share, 4)
+            signals["sibling_share"] = round(context.alignment(row.path)[0], 4)
+            reasons += (note,) if note else ()
+        if context.reused(row.path):
+            signals["reused"] = 1.0
+            reasons += ("already read by another field",)
+        out.append(replace(row, signals=signals, reasons=reasons))
+    return out
+
+
 # --- the rest of the mapping and known mappings -----------------------------------------------
 @dataclass(frozen=True)
 class _Context:
@@ -470,8 +529,18 @@ def score(target: _Field | str, rule: Mapping[str, Any], candidate: Candidate, *
     (with ``strict=False``, only when its type can never fit)."""
     if isinstance(target, str):
         target = _Field.of(target)
-    if expects is None:
-        expects = _expected_kinds(target, rule)
+    found = _scored(target, rule, candidate,
+                    _expected_kinds(target, rule) if expects is None else expects)
+    if found is None or (strict and not found[1]):
+        return None
+    return found[0]
+
+
+def _scored(target: _Field, rule: Mapping[str, Any], candidate: Candidate,
+            expects: frozenset[str]) -> tuple[Suggestion, bool] | None:
+    """A candidate's score and whether it is worth suggesting on its own (its name shares
+    something with the target's, or its sample is telling, and its score reaches
+    ``MIN_SCORE``); ``None`` when its type can never fit."""
     source = _Field.of(candidate.path)
     source_type = candidate.type or _type_of(candidate.sample)
     name, name_note = _name_score(target, source)
@@ -479,14 +548,12 @@ def score(target: _Field | str, rule: Mapping[str, Any], candidate: Candidate, *
     if fit == 0:
         return None
     value, value_note, telling = _value_score(expects, rule, candidate.sample)
-    if strict and name < 0.3 and not telling:
-        return None
     total = WEIGHTS["name"] * name + WEIGHTS["type"] * fit + WEIGHTS["value"] * value
-    if strict and total < MIN_SCORE:
-        return None
+    kept = not (name < 0.3 and not telling) and total >= MIN_SCORE
     reasons = tuple(note for note in (name_note, type_note, value_note) if note)
     return Suggestion(candidate.path, round(total, 4), reasons,
-                      {"name": round(name, 4), "type": fit, "value": value})
+                      {"name": round(name, 4), "type": fit, "value": value,
+                       "telling": float(telling)}), kept
 
 
 # --- names -----------------------------------------------------------------------------------

@@ -196,31 +196,39 @@ class MappingMemory:
     def score(self, target_system: str, target_path: str, source_system: str,
               source_path: str) -> tuple[float, str]:
         """The signal (0-1) that ``source_path`` fills ``target_path``, and a reason."""
+        shares = self.levels(target_system, target_path, source_system, source_path)
+        best, reason = 0.0, ""
+        for level, (share, count) in enumerate(shares):
+            if share > best:
+                best, reason = share, _reason(level, count)
+        return best, reason
+
+    def levels(self, target_system: str, target_path: str, source_system: str,
+               source_path: str) -> tuple[tuple[float, float], ...]:
+        """Each level's discounted share (levels 0-3, then word by word) with its count: what
+        :meth:`score` takes the best of, and what the learned ranker reads one by one."""
         target = _keys(target_system.lower(), target_path)
         source = _keys(source_system.lower(), source_path)
-        best, reason = 0.0, ""
+        found = []
         for level, (t_key, s_key, given) in enumerate(self._level_keys(
                 target, source, source_system.lower())):
             count = self._pairs[level].get((t_key, s_key), 0.0)
-            if not count:
-                continue
-            share = LEVEL_WEIGHTS[level] * count / (self._totals[level][(t_key, given)] + ALPHA)
-            if share > best:
-                best, reason = share, _reason(level, count)
+            share = LEVEL_WEIGHTS[level] * count / (
+                self._totals[level][(t_key, given)] + ALPHA) if count else 0.0
+            found.append((share, count))
         # Word by word: each of the target's words for the source field's name, a generic word
         # (id, code) counting for less.
         weights = sum(w for _, w in target.each)
+        share = 0.0
         if weights:
-            share = 0.0
             for word, weight in target.each:
                 count = self._pairs[4].get((word, source.name), 0.0)
                 if count:
                     total = self._totals[4][(word, source_system.lower())]
                     share += weight * count / (total + ALPHA)
             share = WORD_WEIGHT * share / weights
-            if share > best:
-                best, reason = share, _reason(4, 1)
-        return best, reason
+        found.append((share, 1.0))
+        return tuple(found)
 
 
 def _reason(level: int, count: float) -> str:
