@@ -1,10 +1,12 @@
 /* Dashboard charts: throughput (successful transactions, stacked per pair or flow) and error
    rate (percent of attempts that failed) over time, drawn with Chart.js from our static files.
    Each [data-chart-panel] carries its first data in a json_script element (data-initial) and
-   fetches data-series-url?range=... when a range button is pressed. No inline scripts (CSP). */
+   fetches data-series-url?range=... when a range button is pressed, and again every minute
+   for the range shown while the page is visible. No inline scripts (CSP). */
 (function () {
   "use strict";
 
+  var REFRESH_MS = 60000;
   var COLORS = ["#2456d6", "#1a7f37", "#a15c00", "#8250df", "#0a7ea4", "#b42318", "#6e7781", "#bf3989"];
 
   function color(i) { return COLORS[i % COLORS.length]; }
@@ -68,6 +70,7 @@
     }, 0);
     chartFor(panel.querySelector("[data-chart=throughput]"), throughputConfig(data));
     chartFor(panel.querySelector("[data-chart=error-rate]"), errorRateConfig(data));
+    panel.dataset.range = data.range;
     panel.querySelectorAll("[data-range]").forEach(function (button) {
       button.setAttribute("aria-pressed", String(button.dataset.range === data.range));
     });
@@ -108,6 +111,11 @@
     panel.querySelectorAll("[data-range]").forEach(function (button) {
       button.addEventListener("click", function () { load(panel, button.dataset.range); });
     });
+    window.setInterval(function () {
+      if (document.visibilityState === "visible" && !panel.hasAttribute("aria-busy")) {
+        load(panel, panel.dataset.range || "24h");
+      }
+    }, REFRESH_MS);
   }
 
   function start() {
