@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.core.validators import validate_email
-from django.db import connection, transaction
-from django_tenants.utils import get_public_schema_name, schema_context
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from accounts.models import User
 from billing.models import Plan
 from billing.services import subscription_create
 from tenants.models import Domain, Tenant
+from tenants.schemas import schema_clone, schema_snapshot_forget
 from tenants.selectors import tenant_domain
 
 logger = logging.getLogger(__name__)
@@ -62,6 +67,68 @@ def _schema_name_for(slug: str) -> str:
     # Hyphens are not allowed in unquoted PostgreSQL identifiers; slugs never contain "_",
     # so the mapping is one-to-one.
     return "t_" + slug.replace("-", "_")
+
+
+# Arbitrary, fixed: one process at a time migrates the template (two would both try to apply
+# the same migration).
+_TEMPLATE_LOCK_KEY = 7_302_114_552
+
+
+@contextlib.contextmanager
+def _template_lock() -> Iterator[None]:
+    # On a connection of its own: migrate_schemas closes the default connection after each
+    # schema, which would release a session lock taken on it.
+    lock = connections.create_connection(DEFAULT_DB_ALIAS)
+    try:
+        with lock.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_TEMPLATE_LOCK_KEY])
+        yield
+    finally:
+        lock.close()
+
+
+def _template_migrate(*, verbosity: int) -> str:
+    template = settings.TENANT_BASE_SCHEMA
+    if not schema_exists(template):
+        with connection.cursor() as cursor:
+            cursor.execute(f'CREATE SCHEMA "{template}"')
+    call_command("migrate_schemas", tenant=True, schema_name=template, interactive=False,
+                 verbosity=verbosity)
+    connection.set_schema_to_public()
+    schema_snapshot_forget(template=template)
+    return template
+
+
+def tenant_template_sync(*, verbosity: int = 0) -> str:
+    """Create the template schema if missing and apply every tenant migration it lacks.
+
+    New tenants are copies of it (``tenant_schema_create``, ``tenants.schemas``): tables,
+    indexes, sequences and rows (the migrations recorded, content types, permissions) in one
+    round trip instead of a run of every migration. No tenant row points at it, so it is never
+    served and ``migrate_schemas`` does not see it; it is migrated here: before the first clone
+    in each process, and by ``manage.py tenant_template`` after ``migrate_schemas``.
+    """
+    with _template_lock():
+        return _template_migrate(verbosity=verbosity)
+
+
+# Templates this process has migrated with its own code's migrations. New migrations arrive
+# with new code, i.e. new processes, so one migrate per process and template is enough.
+_templates_current: set[str] = set()
+
+
+def tenant_schema_create(*, tenant: Tenant) -> None:
+    """The tenant's schema, as a copy of the template schema.
+
+    The template is migrated first (once per process: new migrations come with a restart), so
+    a clone never lacks a migration it is recorded as having.
+    """
+    template = settings.TENANT_BASE_SCHEMA
+    if template not in _templates_current or not schema_exists(template):
+        tenant_template_sync()
+        _templates_current.add(template)
+    schema_clone(template=template, dest=tenant.schema_name)
+    connection.set_schema_to_public()
 
 
 @dataclass(frozen=True)
@@ -141,7 +208,7 @@ def tenant_create(
                               is_primary=True)
         subscription_create(tenant=tenant, plan=signup.plan, trial_days=trial_days)
     try:
-        tenant.create_schema(check_if_exists=True, verbosity=0)
+        tenant_schema_create(tenant=tenant)
         with schema_context(tenant.schema_name):
             User.objects.create_user(
                 email=signup.owner_email, password=signup.owner_password,

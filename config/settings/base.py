@@ -134,6 +134,13 @@ DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 # django-tenants clears it on set_tenant/set_schema, rollback and close. Halves the statements
 # of the webhook ingest and the sync pipeline (measured in bench/, see docs/benchmarks.md).
 TENANT_LIMIT_SET_CALLS = True
+# New tenants' schemas are copies of this template schema (tenants.services.tenant_schema_create),
+# not a run of every migration; docs/scale.md says how it is kept current.
+TENANT_BASE_SCHEMA = env.str("TENANT_TEMPLATE_SCHEMA", default="tenant_template")
+# `migrate_schemas --executor=multiprocessing`: schemas migrated at once, and how many each
+# process takes per hand-out (docs/scale.md has the timings).
+TENANT_MULTIPROCESSING_MAX_PROCESSES = env.int("MIGRATE_PROCESSES", default=2)
+TENANT_MULTIPROCESSING_CHUNKS = env.int("MIGRATE_CHUNK", default=10)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Dramatiq -----------------------------------------------------------------------------------

@@ -51,3 +51,19 @@ def test_each_request_gets_its_own_tenant_object(acme):
     second = middleware.get_tenant(DomainModel, "acme-cache.localhost")
 
     assert first == second and first is not second
+
+
+def test_a_domain_moved_to_another_tenant_resolves_to_the_new_one_at_once(acme):
+    from tenants.middleware import CachedTenantMiddleware
+
+    other = tenant_create(name="Other", slug="other-cache",
+                          owner_email="owner@other.example.com",
+                          owner_password="pw-long-enough-123")
+    shop = Domain.objects.create(domain="shop-moved.localhost", tenant=acme, is_primary=False)
+    middleware = CachedTenantMiddleware(lambda request: None)
+    assert middleware.get_tenant(Domain, "shop-moved.localhost") == acme
+
+    shop.tenant = other
+    shop.save()
+
+    assert middleware.get_tenant(Domain, "shop-moved.localhost") == other
