@@ -132,6 +132,8 @@ class Stack:
             "WEBHOOK_RATE_PER_MIN": "100000000",
         }
         self.env.setdefault("BROKER_URL", "redis://127.0.0.1:6379/0")
+        # Production settings refuse an unset BASE_DOMAIN; tenants are <slug>.localhost here.
+        self.env.setdefault("BASE_DOMAIN", "localhost")
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         atexit.register(self.close)
         for sig in (signal.SIGTERM, signal.SIGINT):

@@ -20,6 +20,7 @@ from scripts.isolate import run_isolated
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var"
 DATABASE_NAME = "clarity"
+PRODUCTION_SETTINGS = "config.settings.production"
 
 
 def _start_postgres() -> tuple[object, str]:
@@ -59,6 +60,13 @@ def main(argv: list[str]) -> int:
     if (ROOT / ".env").exists():
         environ.Env.read_env(ROOT / ".env", overwrite=False)
     env = dict(os.environ)
+    if env.get("DJANGO_SETTINGS_MODULE", "").startswith(PRODUCTION_SETTINGS):
+        missing = [name for name in ("DATABASE_URL", "BROKER_URL") if not env.get(name)]
+        if missing:
+            # Embedded servers keep their data under var/ of one checkout: never production's.
+            print(f"devservices: refusing to start embedded services for {PRODUCTION_SETTINGS}; "
+                  f"set {' and '.join(missing)}.", file=sys.stderr)
+            return 2
     keep_alive: list[object] = []
     if not env.get("DATABASE_URL"):
         server, env["DATABASE_URL"] = _start_postgres()

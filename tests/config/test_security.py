@@ -113,7 +113,8 @@ def production() -> dict:
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings.production",
            "DEBUG": "false", "SECRET_KEY": Fernet.generate_key().decode() * 2,
-           "CREDENTIALS_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+           "CREDENTIALS_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+           "BASE_DOMAIN": "localhost", "TENANT_URL_TEMPLATE": "https://{slug}.{base}"}
     for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "SECURE_HSTS_PRELOAD"):
         env.pop(name, None)
     out = subprocess.run([sys.executable, "-c", code], env=env, cwd=django_settings.BASE_DIR,
