@@ -11,7 +11,7 @@ DEVSERVICES := $(BIN)/python -m scripts.devservices --
 # The browser tests drive Debian's chromium package; installed here when it is missing.
 CHROMIUM_PATH ?= $(shell command -v chromium || echo /usr/bin/chromium)
 
-.PHONY: install browser run test api-fuzz migrate bootstrap lint bench eval shell clean
+.PHONY: install browser run test api-fuzz migrate bootstrap lint bench resilience eval shell clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ bench: install
 	$(DEVSERVICES) sh -c 'for b in bench/*_bench.py bench/sandbox_*.py bench/mapping_*.py; do \
 		[ -f "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b" || exit 1; done'
 	@echo "Figures: var/bench/results.json"; cat var/bench/results.json
+
+# Kill -9 and restart each component during a stream of orders; a table of what arrived
+# (docs/resilience.md). Its PostgreSQL and Redis are its own, on free ports.
+resilience: install
+	$(DEVSERVICES) $(BIN)/python bench/resilience.py $(RESILIENCE_ARGS)
 
 # Accuracy figures of the assisted data-quality features (bench/eval_*.py), same results file.
 eval: install

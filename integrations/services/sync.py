@@ -25,9 +25,10 @@ from decimal import Decimal
 from typing import Any
 
 import jmespath
+import redis
 from django.conf import settings
+from django.db import InterfaceError, OperationalError, transaction
 from django.db import connection as db
-from django.db import transaction
 from django.utils import timezone
 
 from billing import limits
@@ -558,6 +559,12 @@ def backoff_s(attempt: int, *, wait_s: float | None = None, cap_s: float = 300) 
     return max(delay, wait_s or 0)
 
 
+# Our own services failing (the Redis of the request budgets, the database) say nothing about
+# the record or either system: the event tries again later instead of becoming a dead letter.
+OWN_OUTAGES = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
+               OperationalError, InterfaceError)
+
+
 def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime, clock: float,
           record: Any, mapped: Any, notes: list[Note] | None = None) -> Outcome:
     kind = type(exc).__name__
@@ -573,6 +580,10 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
             circuit.record_failure(failing, message)
         if event.attempts < MAX_ATTEMPTS:
             retry_in = backoff_s(event.attempts, wait_s=getattr(exc, "wait_s", None))
+    elif isinstance(exc, OWN_OUTAGES):
+        if event.attempts < MAX_ATTEMPTS:
+            retry_in = backoff_s(event.attempts)
+        message = f"Our own service was unavailable ({kind}): {message}"
     elif isinstance(exc, AuthError):
         failing = flow.target_connection if record is not None else flow.source_connection
         Connection.objects.filter(pk=failing.pk).update(health=Connection.Health.FAILING,
@@ -609,7 +620,9 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
     if retry_in is not None:
         from integrations.services.events import events_enqueue
 
-        transaction.on_commit(lambda: events_enqueue([event.pk], delay_ms=int(retry_in * 1000)))
+        # Robust: with the broker down the retry is still stored, and the sweeper sends it.
+        transaction.on_commit(lambda: events_enqueue([event.pk], delay_ms=int(retry_in * 1000)),
+                              robust=True)
         return Outcome("retrying", message)
     alerts_check_dead_letters(flow=flow)
     return Outcome("dead", message)
