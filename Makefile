@@ -31,7 +31,8 @@ browser:
 run: install
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(DEVSERVICES) sh -c '\
-		$(BIN)/python manage.py migrate_schemas --executor=standard --verbosity 1 && \
+		$(BIN)/python manage.py migrate_schemas --executor=multiprocessing --verbosity 1 && \
+		$(BIN)/python manage.py tenant_template && \
 		$(BIN)/python manage.py bootstrap && \
 		PATH="$(CURDIR)/$(BIN):$$PATH" exec $(BIN)/honcho --procfile Procfile start'
 
@@ -44,7 +45,8 @@ api-fuzz: install
 		$(DEVSERVICES) $(BIN)/pytest tests/integrations/api/test_schemathesis.py $(PYTEST_ARGS)
 
 migrate: install
-	$(DEVSERVICES) $(BIN)/python manage.py migrate_schemas
+	$(DEVSERVICES) sh -c '$(BIN)/python manage.py migrate_schemas --executor=multiprocessing && \
+		$(BIN)/python manage.py tenant_template'
 
 lint: install
 	$(BIN)/ruff check .
