@@ -83,6 +83,10 @@ if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured(
         "METRICS_TOKEN must be 32+ random characters (or empty, which refuses /metrics).")
 
+# Old secret keys still accepted for signatures (sessions, password-reset and welcome links,
+# OAuth state) while SECRET_KEY is rotated; new signatures use SECRET_KEY alone.
+SECRET_KEY_FALLBACKS = env.list("SECRET_KEY_FALLBACKS", default=[])
+
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True

@@ -21,13 +21,13 @@ ROOT = Path(__file__).resolve().parents[2]
 # Variables the checks read; stripped from the inherited environment so each case says all.
 CHECKED = ("DEBUG", "SECRET_KEY", "CREDENTIALS_ENCRYPTION_KEYS", "DATABASE_URL", "BROKER_URL",
            "REDIS_URL", "BASE_DOMAIN", "EXTRA_ALLOWED_HOSTS", "TENANT_URL_TEMPLATE",
-           "SECURE_SSL_REDIRECT", "METRICS_TOKEN", "DJANGO_SETTINGS_MODULE")
+           "SECURE_SSL_REDIRECT", "METRICS_TOKEN", "SECRET_KEY_FALLBACKS", "DJANGO_SETTINGS_MODULE")
 REQUIRED = ("DATABASE_URL", "BROKER_URL", "BASE_DOMAIN", "TENANT_URL_TEMPLATE", "SECRET_KEY",
             "CREDENTIALS_ENCRYPTION_KEYS")
 SHOW = ("import json, importlib; s = importlib.import_module('config.settings.production'); "
         "print(json.dumps({n: getattr(s, n) for n in ("
         "'DEBUG', 'ALLOWED_HOSTS', 'BROKER_URL', 'REDIS_URL', 'EMAIL_HOST', 'EMAIL_PORT', "
-        "'EMAIL_USE_TLS', 'SECURE_SSL_REDIRECT')}))")
+        "'EMAIL_USE_TLS', 'SECURE_SSL_REDIRECT', 'SECRET_KEY_FALLBACKS')}))")
 
 
 def secure_environment() -> dict[str, str]:
@@ -149,6 +149,14 @@ def test_smtp_settings_come_from_the_environment():
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert (loaded["EMAIL_HOST"], loaded["EMAIL_PORT"], loaded["EMAIL_USE_TLS"]) == \
         ("smtp.example.com", 2525, False)
+
+
+def test_previous_secret_keys_are_accepted_during_a_rotation():
+    old_keys = [secrets.token_urlsafe(64), secrets.token_urlsafe(64)]
+
+    result = production_load(SECRET_KEY_FALLBACKS=",".join(old_keys))
+
+    assert json.loads(result.stdout.strip().splitlines()[-1])["SECRET_KEY_FALLBACKS"] == old_keys
 
 
 # --- scripts.devservices --------------------------------------------------------------------
