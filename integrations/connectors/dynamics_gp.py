@@ -190,7 +190,9 @@ class DynamicsGpConnector(Connector):
             resource, _ = self._resource(entity)
             params: dict[str, Any] = {"page": 1, "pageSize": PAGE_SIZE}
             if since is not None:
-                params["modifiedSince"] = since.isoformat()
+                # DEX_ROW_TS keeps milliseconds: microseconds in the mark would skip a row
+                # stamped earlier in the same millisecond.
+                params["modifiedSince"] = since.isoformat(timespec="milliseconds")
             if entity in SOP_TYPES:
                 params["sopType"] = SOP_TYPES[entity][0]
             response = self.request("GET", self._api(resource), params=params)

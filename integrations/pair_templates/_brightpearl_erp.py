@@ -13,14 +13,16 @@ from typing import Any
 
 import pycountry
 
-# The names the templates used before the full list, kept so existing mappings read the same.
+from integrations.quality.address import country_name
+
+# The names the templates used before the full list, kept so existing mappings read the same;
+# every other name is the one address cleansing writes, so a cleansed address finds its code.
 _NAMES = {"GBR": "United Kingdom", "USA": "United States"}
 
 COUNTRY_ISO2: dict[str, str] = {c.alpha_3: c.alpha_2 for c in pycountry.countries}
 COUNTRY_ISO3: dict[str, str] = {iso2: iso3 for iso3, iso2 in COUNTRY_ISO2.items()}
 COUNTRY_NAMES: dict[str, str] = {
-    c.alpha_3: _NAMES.get(c.alpha_3) or getattr(c, "common_name", None) or c.name
-    for c in pycountry.countries}
+    c.alpha_3: _NAMES.get(c.alpha_3) or country_name(c) for c in pycountry.countries}
 COUNTRY_NAME_ISO3: dict[str, str] = {name: iso3 for iso3, name in COUNTRY_NAMES.items()}
 
 # Brightpearl channels (product-service/channel) as sales channel codes for reporting.
