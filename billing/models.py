@@ -52,6 +52,11 @@ class Plan(models.Model):
         help_text="Fastest schedule a polled flow may use.",
     )
     log_retention_days = models.PositiveIntegerField(default=30, validators=[MinValueValidator(1)])
+    sync_concurrency = models.PositiveSmallIntegerField(
+        default=4, validators=[MinValueValidator(1)],
+        help_text="Messages of a tenant's events (up to 20 events each) in the queue or being "
+        "synced at once; the rest wait in the tenant's own backlog, so one tenant's flood never "
+        "delays another's events.")
     features = models.JSONField(default=dict, blank=True, help_text="Feature flag → true/false.")
     is_public = models.BooleanField(default=True, help_text="Listed on the pricing page.")
     is_active = models.BooleanField(default=True, help_text="New subscriptions may choose it.")

@@ -99,6 +99,14 @@ class Scheduler:
             polled = polls_enqueue_due()
             if polled:
                 sent.append(f"{polled} due polls")
+        if settings.SYNC_FAIR_DISPATCH:
+            from integrations.services.events import backlogs_pump
+
+            # Backlogs whose slots came free without a hand-on (a killed worker's lease ran
+            # out): one Redis read when there are none.
+            pumped = backlogs_pump()
+            if pumped:
+                sent.append(f"{pumped} backlog messages")
         for job in self.jobs:
             if self.next_run.get(job.actor_path, 0.0) <= now:
                 import_string(job.actor_path).send()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dramatiq
+from django.db import connection as db
 
 from integrations.models import Flow
 from integrations.services import circuit
 from integrations.services.alerts import alert_deliver
-from integrations.services.events import events_sweep
+from integrations.services.events import events_slot_hand_on, events_sweep
 from integrations.services.operations import operation_run
 from integrations.services.polling import flow_poll
 from integrations.services.retention import logs_purge
@@ -17,8 +18,14 @@ from integrations.services.sync import event_process, events_process
 # Retries are scheduled by the pipeline itself (with the system's wait and a dead letter at
 # the end), so the broker never retries an event on its own.
 @dramatiq.actor(queue_name="sync", max_retries=0, time_limit=300_000)
-def events_process_task(event_ids: list[int]) -> None:
-    events_process(event_ids=event_ids)
+def events_process_task(event_ids: list[int], slot: str = "") -> None:
+    """``slot``: the tenant's dispatch slot this message holds, handed on when it is done
+    (also when it failed: its events have their own retries)."""
+    try:
+        events_process(event_ids=event_ids)
+    finally:
+        if slot:
+            events_slot_hand_on(schema=db.schema_name, slot=slot)
 
 
 # Messages of one event each, as sent before batches: kept so a queue filled by an older

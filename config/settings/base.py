@@ -344,6 +344,15 @@ EVENT_SWEEP_SECONDS = env.int("EVENT_SWEEP_SECONDS", default=60)
 # Stored events wait at most this long to be enqueued, so that a burst of deliveries becomes a
 # few broker messages (integrations.services.outbox); 0 enqueues each delivery's at once.
 EVENTS_ENQUEUE_WINDOW_MS = env.int("EVENTS_ENQUEUE_WINDOW_MS", default=20)
+# Fair dispatch (integrations.services.dispatch): a tenant has at most its plan's
+# sync_concurrency messages in the broker or being worked; the rest wait in its own backlog, so
+# one tenant's flood never queues ahead of another's new event. Off: every message goes straight
+# to the broker, first come first served.
+SYNC_FAIR_DISPATCH = env.bool("SYNC_FAIR_DISPATCH", default=True)
+# How long a slot outlives a worker that was killed holding it (then it is free again).
+SYNC_SLOT_LEASE_S = env.float("SYNC_SLOT_LEASE_S", default=60.0)
+# Slots of a tenant without a subscription.
+SYNC_CONCURRENCY_DEFAULT = env.int("SYNC_CONCURRENCY_DEFAULT", default=4)
 # Webhook deliveries accepted per connection and minute, so one flooding sender cannot starve
 # the other tenants' ingest; past it, 429 and nothing stored. 0: no limit (no Redis call).
 WEBHOOK_RATE_PER_MIN = env.int("WEBHOOK_RATE_PER_MIN", default=60_000)

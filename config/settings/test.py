@@ -12,6 +12,9 @@ INSTALLED_APPS = list(dict.fromkeys(SHARED_APPS + TENANT_APPS))
 # In-process tests see a delivery's message at once; the end-to-end harness sets a window so
 # its web server coalesces as production does.
 EVENTS_ENQUEUE_WINDOW_MS = int(os.environ.get("EVENTS_ENQUEUE_WINDOW_MS", "0"))
+# In-process tests send messages they never work; their slots would outlive the test and starve
+# the next one of the same tenant. The fairness tests turn it on and clear their keys.
+SYNC_FAIR_DISPATCH = os.environ.get("SYNC_FAIR_DISPATCH", "false").lower() == "true"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # django-axes as in production, except that the test client's login() (no request) is let
 # through to the password check: see tests/accounts/lockout_backend.py.

@@ -2,26 +2,35 @@
 
 Transactional outbox: events are inserted in the caller's transaction and enqueued only after
 it commits; a sweeper re-enqueues anything left pending (a crash between commit and enqueue,
-a worker killed mid-message).
+a worker killed mid-message). Enqueueing goes through the tenant's slots
+(``integrations.services.dispatch``), so one tenant's flood waits in its own backlog.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import psycopg
+import redis
 from django.conf import settings
 from django.db import connection as db
 from django.db import transaction
 from django.utils import timezone
 
+from config.redis import redis_client
 from integrations.connectors.base import WebhookEvent
 from integrations.models import Connection, Flow, InboundEvent, IntegrationPair
+from integrations.services.dispatch import Dispatcher
 from integrations.services.outbox import EnqueueBuffer
+
+logger = logging.getLogger(__name__)
 
 PENDING_GRACE = dt.timedelta(seconds=60)
 
@@ -140,16 +149,81 @@ EVENTS_PER_MESSAGE = 20
 
 def events_enqueue(event_ids: Sequence[int], *, delay_ms: int | None = None) -> None:
     schema = db.schema_name
+    if settings.SYNC_FAIR_DISPATCH and not delay_ms:
+        tenant_concurrency(schema)  # read here, where the tenant's database connection is
     ids = list(event_ids)
     for start in range(0, len(ids), EVENTS_PER_MESSAGE):
         _send(schema, ids[start:start + EVENTS_PER_MESSAGE], delay_ms=delay_ms)
 
 
 def _send(schema: str, event_ids: list[int], *, delay_ms: int | None = None) -> None:
+    """One message of events: through the tenant's slots (``dispatch``), or straight to the
+    broker for a delayed retry, whose wait would hold a slot idle."""
+    if delay_ms or not settings.SYNC_FAIR_DISPATCH:
+        _message_send(schema, event_ids, "", delay_ms=delay_ms)
+        return
+    try:
+        dispatcher().dispatch(schema, event_ids, limit=tenant_concurrency(schema, cached=True),
+                              send=_message_send)
+    except redis.RedisError:
+        # Without the slots' Redis, fairness is lost but not the work: straight to the broker.
+        logger.warning("Fair dispatch unavailable for %s; sending %d events directly.",
+                       schema, len(event_ids), exc_info=True)
+        _message_send(schema, event_ids, "")
+
+
+def _message_send(schema: str, event_ids: list[int], slot: str, *,
+                  delay_ms: int | None = None) -> None:
     from integrations.tasks import events_process_task
 
-    events_process_task.send_with_options(args=(event_ids,), delay=delay_ms,
-                                          tenant_schema=schema)
+    events_process_task.send_with_options(args=(event_ids,), kwargs={"slot": slot} if slot
+                                          else None, delay=delay_ms, tenant_schema=schema)
+
+
+def events_slot_hand_on(*, schema: str, slot: str) -> int:
+    """A message of ``schema`` finished: its slot goes to the tenant's next waiting chunk.
+    Returns how many messages were sent."""
+    try:
+        return dispatcher().hand_on(schema, slot, limit=tenant_concurrency(schema),
+                                    send=_message_send)
+    except redis.RedisError:
+        logger.warning("Could not hand on a slot of %s; the pump will.", schema, exc_info=True)
+        return 0
+
+
+def backlogs_pump() -> int:
+    """Move every backlog whose tenant has a free slot (leases that ran out, a hand-on that
+    failed); the scheduler runs it every few seconds. Returns how many messages were sent."""
+    sent = 0
+    for schema in dispatcher().backlogged():
+        sent += dispatcher().hand_on(schema, "", limit=tenant_concurrency(schema),
+                                     send=_message_send)
+    return sent
+
+
+@cache
+def dispatcher() -> Dispatcher:
+    return Dispatcher(redis_client(), lease_s=settings.SYNC_SLOT_LEASE_S)
+
+
+_CONCURRENCY: dict[str, tuple[float, int]] = {}
+
+
+def tenant_concurrency(schema: str, *, cached: bool = False) -> int:
+    """The tenant's slots (its plan's ``sync_concurrency``), read at most once a minute per
+    process. ``cached`` never reads the database (the enqueue thread has no connection of its
+    own): the last value read, else the default."""
+    found = _CONCURRENCY.get(schema)
+    if found and (cached or found[0] > time.monotonic()):
+        return found[1]
+    if cached:
+        return settings.SYNC_CONCURRENCY_DEFAULT
+    from tenants.models import Tenant
+
+    limit = (Tenant.objects.filter(schema_name=schema)
+             .values_list("subscription__plan__sync_concurrency", flat=True).first())
+    _CONCURRENCY[schema] = (time.monotonic() + 60, limit or settings.SYNC_CONCURRENCY_DEFAULT)
+    return _CONCURRENCY[schema][1]
 
 
 _buffer: EnqueueBuffer | None = None
@@ -163,6 +237,8 @@ def events_enqueue_soon(event_ids: Sequence[int]) -> None:
     if window_ms <= 0:
         events_enqueue(event_ids)
         return
+    if settings.SYNC_FAIR_DISPATCH:
+        tenant_concurrency(db.schema_name)  # the buffer's thread reads it from the cache
     if _buffer is None:
         _buffer = EnqueueBuffer(send=_send, window_s=window_ms / 1000,
                                 per_message=EVENTS_PER_MESSAGE)
@@ -174,12 +250,24 @@ def events_sweep(*, now: dt.datetime | None = None) -> int:
     due, and processing leases that ran out (the worker died). Returns how many."""
     now = now or timezone.now()
     due = InboundEvent.objects.filter(
-        status=InboundEvent.Status.PENDING, received_at__lt=now - PENDING_GRACE,
-    ) | InboundEvent.objects.filter(
         status=InboundEvent.Status.RETRYING, next_attempt_at__lte=now,
     ) | InboundEvent.objects.filter(
         status=InboundEvent.Status.PROCESSING, lease_until__lt=now,
     )
+    # Pending events of a tenant with a backlog are, but for a few, in that backlog: sending
+    # them again would queue each twice. Once it has drained, any left out are swept.
+    if not _backlogged(db.schema_name):
+        due = due | InboundEvent.objects.filter(
+            status=InboundEvent.Status.PENDING, received_at__lt=now - PENDING_GRACE)
     ids = list(due.values_list("pk", flat=True)[:5000])
     events_enqueue(ids)
     return len(ids)
+
+
+def _backlogged(schema: str) -> bool:
+    if not settings.SYNC_FAIR_DISPATCH:
+        return False
+    try:
+        return dispatcher().backlog_size(schema) > 0
+    except redis.RedisError:
+        return False

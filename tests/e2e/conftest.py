@@ -25,6 +25,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from config.redis import redis_client
 from tenants.models import Tenant
 from tenants.services import tenant_create
 from tests.conftest import TEST_PASSWORD, inside
@@ -151,7 +152,14 @@ def live_stack(django_db_setup, django_db_blocker, sandbox_url) -> Iterator[Live
             "DATABASE_CONN_MAX_AGE": "0",
             # The web server coalesces its enqueues as in production.
             "EVENTS_ENQUEUE_WINDOW_MS": "20",
+            # Fair dispatch as in production (in-process tests run without it); a killed
+            # worker's slots come back within seconds.
+            "SYNC_FAIR_DISPATCH": "true",
+            "SYNC_SLOT_LEASE_S": "4",
         }
+        # Slots and backlog left by an earlier run against the same Redis.
+        redis_client().delete(f"cc:slots:{tenant.schema_name}",
+                              f"cc:backlog:{tenant.schema_name}")
         stack = LiveStack(tenant=tenant, port=port, env=env)
         # Webhook URLs registered from this process must name the live web server too.
         urls = override_settings(TENANT_URL_TEMPLATE=env["TENANT_URL_TEMPLATE"])

@@ -1,0 +1,285 @@
+"""Fair dispatch: a tenant's slots and backlog, on the real Redis the suite runs against."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from config.redis import redis_client
+from integrations.services.dispatch import BACKLOGGED, Dispatcher
+
+
+@pytest.fixture
+def dispatcher() -> Iterator[Dispatcher]:
+    yield Dispatcher(redis_client(), lease_s=30)
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    """A tenant name no other test uses, its keys removed after."""
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    yield name
+    redis_client().delete(f"cc:slots:{name}", f"cc:backlog:{name}")
+    redis_client().srem(BACKLOGGED, name)
+
+
+class Sent(list):
+    def __call__(self, schema: str, event_ids: list[int], slot: str) -> None:
+        self.append((schema, event_ids, slot))
+
+
+def test_a_tenant_gets_as_many_messages_sent_as_it_has_slots_and_the_rest_wait(
+        dispatcher, schema):
+    sent = Sent()
+    results = [dispatcher.dispatch(schema, [n], limit=2, send=sent) for n in range(5)]
+
+    assert results == [True, True, False, False, False]
+    assert [ids for _, ids, _ in sent] == [[0], [1]]
+    assert dispatcher.backlog_size(schema) == 3
+    assert dispatcher.busy(schema) == 2
+
+
+def test_each_sent_message_carries_its_own_slot(dispatcher, schema):
+    sent = Sent()
+    dispatcher.dispatch(schema, [1], limit=2, send=sent)
+    dispatcher.dispatch(schema, [2], limit=2, send=sent)
+
+    tokens = [slot for _, _, slot in sent]
+    assert all(tokens) and len(set(tokens)) == 2
+
+
+def test_a_finished_message_hands_its_slot_to_the_tenants_oldest_waiting_chunk(
+        dispatcher, schema):
+    sent = Sent()
+    for n in range(4):
+        dispatcher.dispatch(schema, [n], limit=1, send=sent)
+
+    handed = dispatcher.hand_on(schema, sent[0][2], limit=1, send=sent)
+
+    assert handed == 1
+    assert [ids for _, ids, _ in sent] == [[0], [1]]
+    assert dispatcher.busy(schema) == 1
+    assert dispatcher.backlog_size(schema) == 2
+
+
+def test_a_new_chunk_never_overtakes_the_tenants_backlog_even_with_a_slot_free(
+        dispatcher, schema):
+    sent = Sent()
+    for n in range(3):
+        dispatcher.dispatch(schema, [n], limit=1, send=sent)
+    redis_client().zrem(f"cc:slots:{schema}", sent[0][2])  # the slot is free, not handed on
+
+    assert dispatcher.dispatch(schema, [9], limit=1, send=sent) is False
+    dispatcher.hand_on(schema, "", limit=1, send=sent)
+    assert [ids for _, ids, _ in sent] == [[0], [1]]
+
+
+def test_another_tenants_chunk_is_sent_at_once_however_long_one_backlog_is(
+        dispatcher, schema):
+    other = f"{schema}_b"
+    sent = Sent()
+    try:
+        for n in range(500):
+            dispatcher.dispatch(schema, [n], limit=2, send=sent)
+
+        assert dispatcher.dispatch(other, [7], limit=2, send=sent) is True
+        assert sent[-1][:2] == (other, [7])
+    finally:
+        redis_client().delete(f"cc:slots:{other}")
+
+
+def test_a_slot_whose_lease_ran_out_is_free_again(schema):
+    short = Dispatcher(redis_client(), lease_s=0.2)
+    sent = Sent()
+    short.dispatch(schema, [1], limit=1, send=sent)
+    short.dispatch(schema, [2], limit=1, send=sent)  # waits: the worker "died" holding [1]
+
+    time.sleep(0.3)
+
+    assert short.hand_on(schema, "", limit=1, send=sent) == 1
+    assert sent[-1][1] == [2]
+
+
+def test_hand_on_sends_while_slots_are_free_and_stops_when_the_backlog_is_empty(
+        dispatcher, schema):
+    sent = Sent()
+    for n in range(3):
+        dispatcher.dispatch(schema, [n], limit=1, send=sent)
+    redis_client().delete(f"cc:slots:{schema}")  # Redis restarted without the slots
+
+    assert dispatcher.hand_on(schema, "", limit=5, send=sent) == 2
+    assert dispatcher.hand_on(schema, "", limit=5, send=sent) == 0
+    assert schema not in dispatcher.backlogged()
+
+
+def test_a_tenant_with_a_backlog_is_listed_for_the_pump_until_it_drains(dispatcher, schema):
+    sent = Sent()
+    dispatcher.dispatch(schema, [1], limit=1, send=sent)
+    dispatcher.dispatch(schema, [2], limit=1, send=sent)
+    assert schema in dispatcher.backlogged()
+
+    dispatcher.hand_on(schema, sent[0][2], limit=1, send=sent)
+    dispatcher.hand_on(schema, sent[1][2], limit=1, send=sent)
+
+    assert schema not in dispatcher.backlogged()
+
+
+def test_a_send_that_fails_frees_its_slot(dispatcher, schema):
+    def broken(schema: str, ids: list[int], slot: str) -> None:
+        raise ConnectionError("broker down")
+
+    with pytest.raises(ConnectionError):
+        dispatcher.dispatch(schema, [1], limit=1, send=broken)
+
+    assert dispatcher.busy(schema) == 0
+
+
+def test_a_hand_on_whose_send_fails_puts_the_chunk_back_at_the_head(dispatcher, schema):
+    sent = Sent()
+    for n in range(3):
+        dispatcher.dispatch(schema, [n], limit=1, send=sent)
+
+    def broken(schema: str, ids: list[int], slot: str) -> None:
+        raise ConnectionError("broker down")
+
+    with pytest.raises(ConnectionError):
+        dispatcher.hand_on(schema, sent[0][2], limit=1, send=broken)
+    dispatcher.hand_on(schema, "", limit=1, send=sent)
+
+    assert sent[-1][1] == [1]
+    assert dispatcher.busy(schema) == 1
+
+
+# --- the pipeline's use of it, in a real tenant schema ---------------------------------------
+@pytest.fixture
+def fair(settings, tenant_a, monkeypatch) -> Iterator[Sent]:
+    """Fair dispatch on for tenant alpha (2 slots), with the broker send recorded."""
+    from integrations.services import events
+
+    settings.SYNC_FAIR_DISPATCH = True
+    tenant_a.subscription.plan.sync_concurrency = 2
+    tenant_a.subscription.plan.save(update_fields=["sync_concurrency"])
+    events._CONCURRENCY.clear()
+    keys = [f"cc:slots:{tenant_a.schema_name}", f"cc:backlog:{tenant_a.schema_name}"]
+    redis_client().delete(*keys)
+    sent = Sent()
+    monkeypatch.setattr(events, "_message_send",
+                        lambda schema, ids, slot, delay_ms=None: sent.append((schema, ids, slot)))
+    yield sent
+    redis_client().delete(*keys)
+    redis_client().srem(BACKLOGGED, tenant_a.schema_name)
+    events._CONCURRENCY.clear()
+
+
+def test_events_beyond_the_plans_slots_wait_in_the_tenants_backlog(fair, tenant_a):
+    from integrations.services.events import dispatcher, events_enqueue
+
+    events_enqueue(list(range(1, 101)))  # five messages of 20
+
+    assert [ids[0] for _, ids, _ in fair] == [1, 21]
+    assert all(slot for _, _, slot in fair)
+    assert dispatcher().backlog_size(tenant_a.schema_name) == 3
+
+
+def test_a_delayed_retry_goes_straight_to_the_broker_without_a_slot(fair, tenant_a):
+    from integrations.services.events import dispatcher, events_enqueue
+
+    events_enqueue(list(range(1, 61)))
+    events_enqueue([500], delay_ms=1000)
+
+    assert fair[-1] == (tenant_a.schema_name, [500], "")
+    assert dispatcher().backlog_size(tenant_a.schema_name) == 1
+
+
+def test_the_sync_actor_hands_its_slot_to_the_next_waiting_message_when_done(fair, tenant_a):
+    from integrations.services.events import events_enqueue
+    from integrations.tasks import events_process_task
+
+    events_enqueue(list(range(1, 61)))
+    first_slot = fair[0][2]
+
+    events_process_task.fn([], slot=first_slot)  # ids of no event: nothing to sync
+
+    assert [ids[0] for _, ids, _ in fair] == [1, 21, 41]
+
+
+def test_the_actor_hands_its_slot_on_also_when_syncing_failed(fair, tenant_a, monkeypatch):
+    from integrations import tasks
+    from integrations.services.events import events_enqueue
+
+    events_enqueue(list(range(1, 61)))
+
+    def broken(*, event_ids: list[int]) -> None:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(tasks, "events_process", broken)
+    with pytest.raises(RuntimeError):
+        tasks.events_process_task.fn([1], slot=fair[0][2])
+
+    assert len(fair) == 3
+
+
+def test_without_the_slots_redis_events_still_reach_the_broker(fair, tenant_a, monkeypatch):
+    import redis
+
+    from integrations.services import events
+
+    def down(*args, **kwargs):
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(events.dispatcher(), "dispatch", down)
+    events.events_enqueue([1, 2])
+
+    assert fair == [(tenant_a.schema_name, [1, 2], "")]
+
+
+def test_the_tenants_slots_are_its_plans_sync_concurrency(fair, tenant_a):
+    from integrations.services.events import tenant_concurrency
+
+    assert tenant_concurrency(tenant_a.schema_name) == 2
+
+
+def test_the_sweeper_leaves_pending_events_of_a_backlogged_tenant_to_its_backlog(fair, tenant_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from integrations.models import InboundEvent
+    from integrations.services.events import events_enqueue, events_sweep
+    from tests.factories import InboundEventFactory
+
+    old = timezone.now() - dt.timedelta(minutes=10)
+    stale = InboundEventFactory(status="pending")
+    InboundEvent.objects.filter(pk=stale.pk).update(received_at=old)
+    events_enqueue(list(range(10_000, 10_060)))  # a backlog of one message
+    del fair[:]
+
+    assert events_sweep() == 0
+    assert fair == []
+
+    # The backlog drained and its messages finished.
+    redis_client().delete(f"cc:slots:{tenant_a.schema_name}", f"cc:backlog:{tenant_a.schema_name}")
+    assert events_sweep() == 1
+    assert fair[0][1] == [stale.pk]
+
+
+def test_the_scheduler_tick_moves_backlogs_whose_slots_came_free(fair, tenant_a):
+    from config.scheduler import Scheduler
+    from integrations.services.events import events_enqueue
+
+    events_enqueue(list(range(1, 61)))
+    redis_client().delete(f"cc:slots:{tenant_a.schema_name}")  # the slots' leases ran out
+
+    from django.db import connection
+
+    try:
+        sent = Scheduler(jobs=(), polls=False).tick()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+
+    assert sent == ["1 backlog messages"]
+    assert [ids[0] for _, ids, _ in fair] == [1, 21, 41]
