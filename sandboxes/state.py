@@ -25,6 +25,8 @@ class Table:
         self.created: dict[RecordId, float] = {}
         self.updated: dict[RecordId, float] = {}
         self.next_seq = first_id
+        # field -> value -> ids, built on the first ``by(field, ...)``: see ``by``.
+        self._indexes: dict[str, dict[Any, dict[RecordId, None]]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -44,9 +46,11 @@ class Table:
         elif isinstance(record_id, int) and record_id >= self.next_seq:
             self.next_seq = record_id + 1
         now = time.time()
+        self._unindex(record_id)
         self.records[record_id] = record
         self.created[record_id] = now
         self.updated[record_id] = now
+        self._index(record_id, record)
         return record_id
 
     def get(self, record_id: RecordId) -> dict[str, Any] | None:
@@ -57,10 +61,13 @@ class Table:
         self.updated[record_id] = time.time()
 
     def replace(self, record_id: RecordId, record: dict[str, Any]) -> None:
+        self._unindex(record_id)
         self.records[record_id] = record
+        self._index(record_id, record)
         self.touch(record_id)
 
     def delete(self, record_id: RecordId) -> dict[str, Any] | None:
+        self._unindex(record_id)
         self.created.pop(record_id, None)
         self.updated.pop(record_id, None)
         return self.records.pop(record_id, None)
@@ -76,6 +83,29 @@ class Table:
 
     def find(self, predicate: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
         return [r for r in self.records.values() if predicate(r)]
+
+    def by(self, name: str, value: Any) -> list[dict[str, Any]]:
+        """Records whose field ``name`` is ``value``, in the order they were stored, through
+        an index kept from the first call on: a payment or note looking up its order's others
+        would otherwise scan the whole table, which made seeding quadratic. Only for fields a
+        record keeps from insert to delete (an order id): edits made in place are not seen."""
+        index = self._indexes.get(name)
+        if index is None:
+            index = self._indexes[name] = {}
+            for rid, record in self.records.items():
+                index.setdefault(record.get(name), {})[rid] = None
+        return [self.records[rid] for rid in index.get(value, ())]
+
+    def _index(self, record_id: RecordId, record: dict[str, Any]) -> None:
+        for name, index in self._indexes.items():
+            index.setdefault(record.get(name), {})[record_id] = None
+
+    def _unindex(self, record_id: RecordId) -> None:
+        old = self.records.get(record_id)
+        if old is None:
+            return
+        for name, index in self._indexes.items():
+            index.get(old.get(name), {}).pop(record_id, None)
 
     def modified_since(self, since: float) -> list[RecordId]:
         """Ids whose last modification is at or after ``since`` (epoch seconds)."""

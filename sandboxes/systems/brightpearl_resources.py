@@ -824,8 +824,8 @@ def _ship(ctx: SystemContext, account: Account, note: dict[str, Any], *, emit: b
     if order is None:
         return
     shipped: dict[str, int] = {}
-    for other in account.table("goods_out_note").values():
-        if other["orderId"] == order["id"] and other["status"]["shipped"]:
+    for other in account.table("goods_out_note").by("orderId", order["id"]):
+        if other["status"]["shipped"]:
             for row_id, items in other["orderRows"].items():
                 shipped[row_id] = shipped.get(row_id, 0) + sum(i["quantity"] for i in items)
     complete = all(
@@ -1016,8 +1016,8 @@ def customer_payment_create(
         "journalRef": body.get("journalRef", ""),
         "createdOn": bp_time(),
     }, record_id=payment_id)
-    paid = sum(p["amountPaid"] for p in table.values()
-               if p["orderId"] == order_id and p["paymentType"] in ("RECEIPT", "CAPTURE"))
+    paid = sum(p["amountPaid"] for p in table.by("orderId", order_id)
+               if p["paymentType"] in ("RECEIPT", "CAPTURE"))
     if order["orderPaymentStatus"] != "NOT_APPLICABLE":
         total = order["totalValue"]["total"]
         order["orderPaymentStatus"] = "PAID" if paid + 0.005 >= total else "PARTIALLY_PAID"

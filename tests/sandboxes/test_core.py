@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from sandboxes.seeding import dataset_generate
+from sandboxes.state import Table
 from sandboxes.webhooks import loopback_target
 from tests.sandbox_harness import SandboxControl, SandboxProcess
 
@@ -330,3 +331,25 @@ def test_state_file_keeps_records_across_restarts(tmp_path) -> None:
         process.stop()
     assert again == product
     assert counts["keeper"]["product"] == 2
+
+
+def test_a_table_finds_records_by_a_field_in_the_order_they_were_stored():
+    table = Table("payment")
+    for order_id in (7, 8, 7):
+        table.insert({"orderId": order_id})
+
+    assert table.by("orderId", 7) == [{"orderId": 7}, {"orderId": 7}]
+    assert table.ids() == [1, 2, 3]
+
+
+def test_a_tables_field_index_follows_inserts_replacements_and_deletes():
+    table = Table("payment")
+    first = table.insert({"orderId": 7})
+    assert table.by("orderId", 7) == [{"orderId": 7}]  # the index exists from here on
+
+    second = table.insert({"orderId": 7, "n": 2})
+    table.replace(first, {"orderId": 9})
+    table.delete(second)
+
+    assert table.by("orderId", 7) == []
+    assert table.by("orderId", 9) == [{"orderId": 9}]
