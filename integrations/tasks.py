@@ -59,7 +59,10 @@ def events_sweep_all_task() -> None:
 
 @dramatiq.actor(queue_name="maintenance", max_retries=3)
 def logs_purge_task() -> None:
-    logs_purge()
+    """A tenant's purge, a bounded number of chunks at a time: when old rows are left it
+    sends itself again, so other maintenance work runs in between."""
+    if logs_purge().more:
+        logs_purge_task.send_with_options(tenant_schema=db.schema_name, delay=1000)
 
 
 @dramatiq.actor(queue_name="maintenance", max_retries=3)

@@ -117,7 +117,7 @@ def test_purge_removes_exactly_what_is_past_the_plans_retention(bc_pair):
     for started in (old, kept):
         Transaction.objects.create(flow=flow, source_id="1", status="success", started_at=started)
 
-    assert logs_purge(now=now)["transactions"] == 1
+    assert logs_purge(now=now).transactions == 1
     assert list(Transaction.objects.values_list("started_at", flat=True)) == [kept]
 
 
