@@ -124,6 +124,11 @@ class Dispatcher:
                 raise
             sent += 1
 
+    def forget(self, schema: str) -> None:
+        """Drop a tenant's slots and backlog (the tenant is gone)."""
+        self.redis.delete(*_keys(schema)[:2])
+        self.redis.srem(BACKLOGGED, schema)
+
     def backlogged(self) -> list[str]:
         """Tenants with a backlog (the pump's round)."""
         return sorted(s.decode() if isinstance(s, bytes) else s

@@ -193,11 +193,25 @@ def events_slot_hand_on(*, schema: str, slot: str) -> int:
 
 def backlogs_pump() -> int:
     """Move every backlog whose tenant has a free slot (leases that ran out, a hand-on that
-    failed); the scheduler runs it every few seconds. Returns how many messages were sent."""
+    failed); the scheduler runs it every few seconds. Returns how many messages were sent.
+
+    A suspended tenant's backlog waits (its messages would be skipped, each holding a slot
+    until its lease ran out); a deleted tenant's is dropped."""
+    from tenants.models import Tenant
+
+    schemas = dispatcher().backlogged()
+    if not schemas:
+        return 0
+    active = {schema: status == Tenant.Status.ACTIVE for schema, status in
+              Tenant.objects.filter(schema_name__in=schemas).values_list("schema_name",
+                                                                          "status")}
     sent = 0
-    for schema in dispatcher().backlogged():
-        sent += dispatcher().hand_on(schema, "", limit=tenant_concurrency(schema),
-                                     send=_message_send)
+    for schema in schemas:
+        if schema not in active:
+            dispatcher().forget(schema)
+        elif active[schema]:
+            sent += dispatcher().hand_on(schema, "", limit=tenant_concurrency(schema),
+                                         send=_message_send)
     return sent
 
 

@@ -283,3 +283,27 @@ def test_the_scheduler_tick_moves_backlogs_whose_slots_came_free(fair, tenant_a)
 
     assert sent == ["1 backlog messages"]
     assert [ids[0] for _, ids, _ in fair] == [1, 21, 41]
+
+
+def test_the_pump_drops_the_backlog_of_a_tenant_that_no_longer_exists(fair, dispatcher, schema):
+    from integrations.services.events import backlogs_pump
+
+    dispatcher.dispatch(schema, [1], limit=1, send=Sent())
+    dispatcher.dispatch(schema, [2], limit=1, send=Sent())
+
+    backlogs_pump()
+
+    assert dispatcher.backlog_size(schema) == 0
+    assert schema not in dispatcher.backlogged()
+
+
+def test_the_pump_leaves_a_suspended_tenants_backlog_waiting(fair, tenant_a):
+    from integrations.services.events import backlogs_pump, dispatcher, events_enqueue
+    from tenants.models import Tenant
+
+    events_enqueue(list(range(1, 61)))
+    redis_client().delete(f"cc:slots:{tenant_a.schema_name}")
+    Tenant.objects.filter(pk=tenant_a.pk).update(status=Tenant.Status.SUSPENDED)
+
+    assert backlogs_pump() == 0
+    assert dispatcher().backlog_size(tenant_a.schema_name) == 1
