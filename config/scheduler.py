@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import FrameType
 
+import redis
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
@@ -103,8 +104,13 @@ class Scheduler:
             from integrations.services.events import backlogs_pump
 
             # Backlogs whose slots came free without a hand-on (a killed worker's lease ran
-            # out): one Redis read when there are none.
-            pumped = backlogs_pump()
+            # out): one Redis read when there are none. A Redis that is down must not stop
+            # the sweeper and the other jobs below.
+            try:
+                pumped = backlogs_pump()
+            except redis.RedisError:
+                logger.warning("Backlog pump skipped: Redis unavailable.", exc_info=True)
+                pumped = 0
             if pumped:
                 sent.append(f"{pumped} backlog messages")
         for job in self.jobs:

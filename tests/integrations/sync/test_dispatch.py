@@ -307,3 +307,25 @@ def test_the_pump_leaves_a_suspended_tenants_backlog_waiting(fair, tenant_a):
 
     assert backlogs_pump() == 0
     assert dispatcher().backlog_size(tenant_a.schema_name) == 1
+
+
+def test_a_scheduler_tick_goes_on_when_the_pumps_redis_is_down(fair, tenant_a, monkeypatch):
+    import redis
+    from django.db import connection
+
+    from config.scheduler import PeriodicJob, Scheduler
+    from integrations.services import events
+
+    def down() -> int:
+        raise redis.ConnectionError("Connection refused")
+
+    monkeypatch.setattr(events, "backlogs_pump", down)
+    job = "integrations.tasks.events_sweep_all_task"
+    monkeypatch.setattr("integrations.tasks.events_sweep_all_task.send", lambda: None)
+    try:
+        sent = Scheduler(jobs=(PeriodicJob(job, every_seconds=60),), polls=False).tick()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock_all()")
+
+    assert sent == [job]
