@@ -186,13 +186,10 @@ def quiet_latencies(world: dict[str, Any], *, until: float) -> tuple[list[float]
 
 def _dispatch_forget(*worlds: dict[str, Any]) -> None:
     """The flood's backlog is not worked to its end: its slots and backlog go with the stack."""
-    from config.redis import redis_client
-    from integrations.services.dispatch import BACKLOGGED
+    from integrations.services.events import dispatcher
 
     for world in worlds:
-        schema = world["tenant"].schema_name
-        redis_client().delete(f"cc:slots:{schema}", f"cc:backlog:{schema}")
-        redis_client().srem(BACKLOGGED, schema)
+        dispatcher().forget(world["tenant"].schema_name)
 
 
 def p(values: list[float], q: float) -> float:

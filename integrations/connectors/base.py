@@ -76,6 +76,9 @@ class WebhookEvent:
     occurred_at: str | None = None
 
 
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 class Connector:
     """Base class: subclasses set ``system``, ``rate_limit`` and implement auth and entities."""
 
@@ -204,7 +207,16 @@ class Connector:
 
     def _send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         try:
-            return self.session.request(method, url, timeout=self.timeout, **kwargs)
+            try:
+                return self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except requests.ConnectionError:
+                # A server, or the load balancer in front of it, closes a keep-alive
+                # connection it held idle; a request sent on it at that moment is reset
+                # unseen. A read goes once more on a fresh connection. A write does not: had
+                # it arrived, it would be made twice (the pipeline's retry looks first).
+                if method.upper() not in _IDEMPOTENT:
+                    raise
+                return self.session.request(method, url, timeout=self.timeout, **kwargs)
         except requests.Timeout as exc:
             raise TransientError(f"No answer from {_host(url)} within {self.timeout[1]:g} s.",
                                  system=self.system) from exc

@@ -32,8 +32,6 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-BACKLOGGED = "cc:backlogged"
-
 # KEYS = slots, backlog, backlogged; ARGV = now_ms, lease_ms, limit, token, schema, chunk.
 # A slot when one is free and nothing of the tenant is waiting (a chunk never overtakes the
 # tenant's older ones); else the chunk joins the backlog. 1 = send it now, 0 = queued.
@@ -70,8 +68,6 @@ return chunk
 Send = Callable[[str, list[int], str], None]
 
 
-def _keys(schema: str) -> list[str]:
-    return [f"cc:slots:{schema}", f"cc:backlog:{schema}", BACKLOGGED]
 
 
 def _now_ms() -> int:
@@ -81,11 +77,16 @@ def _now_ms() -> int:
 class Dispatcher:
     """The slots and backlogs of every tenant, over one Redis client."""
 
-    def __init__(self, redis: Any, *, lease_s: float) -> None:
+    def __init__(self, redis: Any, *, lease_s: float, prefix: str = "cc:") -> None:
         self.redis = redis
         self.lease_ms = int(lease_s * 1000)
+        self.prefix = prefix
         self._dispatch = redis.register_script(_DISPATCH)
         self._hand_on = redis.register_script(_HAND_ON)
+
+    def _keys(self, schema: str) -> list[str]:
+        return [f"{self.prefix}slots:{schema}", f"{self.prefix}backlog:{schema}",
+                f"{self.prefix}backlogged"]
 
     def dispatch(self, schema: str, event_ids: Sequence[int], *, limit: int,
                  send: Send) -> bool:
@@ -93,13 +94,13 @@ class Dispatcher:
         backlog. True when sent."""
         token = secrets.token_hex(8)
         chunk = json.dumps(list(event_ids))
-        if not self._dispatch(keys=_keys(schema), args=[
+        if not self._dispatch(keys=self._keys(schema), args=[
                 _now_ms(), self.lease_ms, limit, token, schema, chunk]):
             return False
         try:
             send(schema, list(event_ids), token)
         except Exception:
-            self.redis.zrem(_keys(schema)[0], token)  # its events are pending: swept later
+            self.redis.zrem(self._keys(schema)[0], token)  # its events are pending: swept later
             raise
         return True
 
@@ -109,7 +110,7 @@ class Dispatcher:
         sent, old = 0, token
         while True:
             new = secrets.token_hex(8)
-            chunk = self._hand_on(keys=_keys(schema), args=[
+            chunk = self._hand_on(keys=self._keys(schema), args=[
                 _now_ms(), self.lease_ms, limit, old, new, schema])
             old = ""
             if not chunk:
@@ -118,26 +119,26 @@ class Dispatcher:
                 send(schema, json.loads(chunk), new)
             except Exception:
                 # Back at the head, where it was; the pump or the next message retries it.
-                self.redis.lpush(_keys(schema)[1], chunk)
-                self.redis.zrem(_keys(schema)[0], new)
-                self.redis.sadd(BACKLOGGED, schema)
+                self.redis.lpush(self._keys(schema)[1], chunk)
+                self.redis.zrem(self._keys(schema)[0], new)
+                self.redis.sadd(self._keys(schema)[2], schema)
                 raise
             sent += 1
 
     def forget(self, schema: str) -> None:
         """Drop a tenant's slots and backlog (the tenant is gone)."""
-        self.redis.delete(*_keys(schema)[:2])
-        self.redis.srem(BACKLOGGED, schema)
+        self.redis.delete(*self._keys(schema)[:2])
+        self.redis.srem(self._keys(schema)[2], schema)
 
     def backlogged(self) -> list[str]:
         """Tenants with a backlog (the pump's round)."""
         return sorted(s.decode() if isinstance(s, bytes) else s
-                      for s in self.redis.smembers(BACKLOGGED))
+                      for s in self.redis.smembers(f"{self.prefix}backlogged"))
 
     def backlog_size(self, schema: str) -> int:
         """Chunks waiting for a slot."""
-        return int(self.redis.llen(_keys(schema)[1]))
+        return int(self.redis.llen(self._keys(schema)[1]))
 
     def busy(self, schema: str) -> int:
         """Slots held now (leases not yet run out)."""
-        return int(self.redis.zcount(_keys(schema)[0], _now_ms(), "+inf"))
+        return int(self.redis.zcount(self._keys(schema)[0], _now_ms(), "+inf"))

@@ -9,21 +9,27 @@ from collections.abc import Iterator
 import pytest
 
 from config.redis import redis_client
-from integrations.services.dispatch import BACKLOGGED, Dispatcher
+from integrations.services.dispatch import Dispatcher
 
 
 @pytest.fixture
 def dispatcher() -> Iterator[Dispatcher]:
-    yield Dispatcher(redis_client(), lease_s=30)
+    """Keys of this test's own: a scheduler of the end-to-end stack, running on the same Redis,
+    pumps the real ones."""
+    prefix = f"cc-test-{uuid.uuid4().hex[:10]}:"
+    yield Dispatcher(redis_client(), lease_s=30, prefix=prefix)
+    for key in redis_client().scan_iter(f"{prefix}*"):
+        redis_client().delete(key)
 
 
 @pytest.fixture
-def schema() -> Iterator[str]:
-    """A tenant name no other test uses, its keys removed after."""
-    name = f"t_{uuid.uuid4().hex[:10]}"
-    yield name
-    redis_client().delete(f"cc:slots:{name}", f"cc:backlog:{name}")
-    redis_client().srem(BACKLOGGED, name)
+def schema() -> str:
+    """A tenant name no other test uses."""
+    return f"t_{uuid.uuid4().hex[:10]}"
+
+
+def _slots(dispatcher: Dispatcher, schema: str) -> str:
+    return f"{dispatcher.prefix}slots:{schema}"
 
 
 class Sent(list):
@@ -70,7 +76,7 @@ def test_a_new_chunk_never_overtakes_the_tenants_backlog_even_with_a_slot_free(
     sent = Sent()
     for n in range(3):
         dispatcher.dispatch(schema, [n], limit=1, send=sent)
-    redis_client().zrem(f"cc:slots:{schema}", sent[0][2])  # the slot is free, not handed on
+    redis_client().zrem(_slots(dispatcher, schema), sent[0][2])  # the slot is free, not handed on
 
     assert dispatcher.dispatch(schema, [9], limit=1, send=sent) is False
     dispatcher.hand_on(schema, "", limit=1, send=sent)
@@ -81,18 +87,15 @@ def test_another_tenants_chunk_is_sent_at_once_however_long_one_backlog_is(
         dispatcher, schema):
     other = f"{schema}_b"
     sent = Sent()
-    try:
-        for n in range(500):
-            dispatcher.dispatch(schema, [n], limit=2, send=sent)
+    for n in range(500):
+        dispatcher.dispatch(schema, [n], limit=2, send=sent)
 
-        assert dispatcher.dispatch(other, [7], limit=2, send=sent) is True
-        assert sent[-1][:2] == (other, [7])
-    finally:
-        redis_client().delete(f"cc:slots:{other}")
+    assert dispatcher.dispatch(other, [7], limit=2, send=sent) is True
+    assert sent[-1][:2] == (other, [7])
 
 
-def test_a_slot_whose_lease_ran_out_is_free_again(schema):
-    short = Dispatcher(redis_client(), lease_s=0.2)
+def test_a_slot_whose_lease_ran_out_is_free_again(dispatcher, schema):
+    short = Dispatcher(redis_client(), lease_s=0.2, prefix=dispatcher.prefix)
     sent = Sent()
     short.dispatch(schema, [1], limit=1, send=sent)
     short.dispatch(schema, [2], limit=1, send=sent)  # waits: the worker "died" holding [1]
@@ -108,7 +111,7 @@ def test_hand_on_sends_while_slots_are_free_and_stops_when_the_backlog_is_empty(
     sent = Sent()
     for n in range(3):
         dispatcher.dispatch(schema, [n], limit=1, send=sent)
-    redis_client().delete(f"cc:slots:{schema}")  # Redis restarted without the slots
+    redis_client().delete(_slots(dispatcher, schema))  # Redis restarted without the slots
 
     assert dispatcher.hand_on(schema, "", limit=5, send=sent) == 2
     assert dispatcher.hand_on(schema, "", limit=5, send=sent) == 0
@@ -155,22 +158,20 @@ def test_a_hand_on_whose_send_fails_puts_the_chunk_back_at_the_head(dispatcher, 
 
 # --- the pipeline's use of it, in a real tenant schema ---------------------------------------
 @pytest.fixture
-def fair(settings, tenant_a, monkeypatch) -> Iterator[Sent]:
-    """Fair dispatch on for tenant alpha (2 slots), with the broker send recorded."""
+def fair(settings, tenant_a, dispatcher, monkeypatch) -> Iterator[Sent]:
+    """Fair dispatch on for tenant alpha (2 slots) through this test's keys, with the broker
+    send recorded."""
     from integrations.services import events
 
     settings.SYNC_FAIR_DISPATCH = True
     tenant_a.subscription.plan.sync_concurrency = 2
     tenant_a.subscription.plan.save(update_fields=["sync_concurrency"])
     events._CONCURRENCY.clear()
-    keys = [f"cc:slots:{tenant_a.schema_name}", f"cc:backlog:{tenant_a.schema_name}"]
-    redis_client().delete(*keys)
+    monkeypatch.setattr(events, "dispatcher", lambda: dispatcher)
     sent = Sent()
     monkeypatch.setattr(events, "_message_send",
                         lambda schema, ids, slot, delay_ms=None: sent.append((schema, ids, slot)))
     yield sent
-    redis_client().delete(*keys)
-    redis_client().srem(BACKLOGGED, tenant_a.schema_name)
     events._CONCURRENCY.clear()
 
 
@@ -242,7 +243,8 @@ def test_the_tenants_slots_are_its_plans_sync_concurrency(fair, tenant_a):
     assert tenant_concurrency(tenant_a.schema_name) == 2
 
 
-def test_the_sweeper_leaves_pending_events_of_a_backlogged_tenant_to_its_backlog(fair, tenant_a):
+def test_the_sweeper_leaves_pending_events_of_a_backlogged_tenant_to_its_backlog(
+        fair, dispatcher, tenant_a):
     import datetime as dt
 
     from django.utils import timezone
@@ -261,17 +263,17 @@ def test_the_sweeper_leaves_pending_events_of_a_backlogged_tenant_to_its_backlog
     assert fair == []
 
     # The backlog drained and its messages finished.
-    redis_client().delete(f"cc:slots:{tenant_a.schema_name}", f"cc:backlog:{tenant_a.schema_name}")
+    dispatcher.forget(tenant_a.schema_name)
     assert events_sweep() == 1
     assert fair[0][1] == [stale.pk]
 
 
-def test_the_scheduler_tick_moves_backlogs_whose_slots_came_free(fair, tenant_a):
+def test_the_scheduler_tick_moves_backlogs_whose_slots_came_free(fair, dispatcher, tenant_a):
     from config.scheduler import Scheduler
     from integrations.services.events import events_enqueue
 
     events_enqueue(list(range(1, 61)))
-    redis_client().delete(f"cc:slots:{tenant_a.schema_name}")  # the slots' leases ran out
+    redis_client().delete(_slots(dispatcher, tenant_a.schema_name))  # the slots' leases ran out
 
     from django.db import connection
 
@@ -297,16 +299,16 @@ def test_the_pump_drops_the_backlog_of_a_tenant_that_no_longer_exists(fair, disp
     assert schema not in dispatcher.backlogged()
 
 
-def test_the_pump_leaves_a_suspended_tenants_backlog_waiting(fair, tenant_a):
-    from integrations.services.events import backlogs_pump, dispatcher, events_enqueue
+def test_the_pump_leaves_a_suspended_tenants_backlog_waiting(fair, dispatcher, tenant_a):
+    from integrations.services.events import backlogs_pump, events_enqueue
     from tenants.models import Tenant
 
     events_enqueue(list(range(1, 61)))
-    redis_client().delete(f"cc:slots:{tenant_a.schema_name}")
+    redis_client().delete(_slots(dispatcher, tenant_a.schema_name))
     Tenant.objects.filter(pk=tenant_a.pk).update(status=Tenant.Status.SUSPENDED)
 
     assert backlogs_pump() == 0
-    assert dispatcher().backlog_size(tenant_a.schema_name) == 1
+    assert dispatcher.backlog_size(tenant_a.schema_name) == 1
 
 
 def test_a_scheduler_tick_goes_on_when_the_pumps_redis_is_down(fair, tenant_a, monkeypatch):
