@@ -28,6 +28,7 @@ from integrations.connectors.base import Connector
 from integrations.connectors.errors import ConnectorError
 from integrations.connectors.registry import connector_class
 from integrations.models import Connection
+from integrations.rate_window import SharedWindowLimit
 from integrations.services.connections import connection_config
 from integrations.services.events import inbound_events_record
 
@@ -83,33 +84,36 @@ def _unknown(system: str, connection_id: int) -> JsonResponse:
                   f"There is no {system} connection {connection_id} here.")
 
 
+_rate = SharedWindowLimit(redis=redis_client, prefix="webhook-rate")
+
+
 def _throttled(connection_id: int) -> JsonResponse | None:
     """429 once a connection has had WEBHOOK_RATE_PER_MIN deliveries this minute, so one
-    flooding sender cannot take the ingest from every other connection. One pipelined
-    INCR+EXPIRE per delivery (a fixed window per connection, shared by all processes)."""
+    flooding sender cannot take the ingest from every other connection. A fixed window per
+    connection shared by all processes, taken from Redis in blocks (``rate_window``)."""
     limit = settings.WEBHOOK_RATE_PER_MIN
     if not limit:
         return None
     now = time.time()
-    window = int(now // 60)
-    key = f"webhook-rate:{db.schema_name}:{connection_id}:{window}"
     try:
-        pipe = redis_client().pipeline(transaction=False)
-        pipe.incr(key)
-        pipe.expire(key, 120)
-        count, _ = pipe.execute()
+        allowed = _rate.allow(f"{db.schema_name}:{connection_id}", limit=limit, now=now)
     except redis.RedisError:
         # Accepting a delivery matters more than limiting it: without Redis, no limit.
         logger.warning("Webhook rate limit skipped: Redis unavailable", exc_info=True)
         return None
-    if count <= limit:
+    if allowed:
         return None
-    retry_after = max(1, math.ceil((window + 1) * 60 - now))
+    retry_after = max(1, math.ceil(_rate.retry_after_s(now=now)))
     response = error_response(429, "throttled",
                       f"More than {limit:,} deliveries this minute for this connection; "
                       "send this one again later.", retry_after_s=retry_after)
     response["Retry-After"] = str(retry_after)
     return response
+
+
+def webhook_rate_forget() -> None:
+    """Forget this process's share of the windows (for tests that reset the shared counts)."""
+    _rate.forget()
 
 
 @csrf_exempt

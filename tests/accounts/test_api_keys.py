@@ -249,10 +249,12 @@ def fresh_webhook_counters() -> None:
     """Connection ids restart with each test database while Redis keeps this minute's counts:
     a run right after another would find its connection's count already used up."""
     from config.redis import redis_client
+    from integrations.views.webhooks import webhook_rate_forget
 
     client = redis_client()
     for key in client.scan_iter("webhook-rate:*"):
         client.delete(key)
+    webhook_rate_forget()
 
 
 def test_a_webhook_connection_over_its_rate_gets_429_and_nothing_is_stored(
