@@ -12,7 +12,7 @@ class PlanAdmin(ImportExportModelAdmin):
     list_display = (
         "name", "slug", "price_per_month", "currency", "billing_period", "production_pair_limit",
         "monthly_transaction_allowance", "min_poll_interval_seconds", "log_retention_days",
-        "sync_concurrency", "is_public", "is_active",
+        "sync_concurrency", "connection_concurrency", "is_public", "is_active",
     )
     list_editable = ("is_public", "is_active")
     prepopulated_fields = {"slug": ("name",)}

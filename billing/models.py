@@ -57,6 +57,10 @@ class Plan(models.Model):
         help_text="Messages of a tenant's events (up to 20 events each) in the queue or being "
         "synced at once; the rest wait in the tenant's own backlog, so one tenant's flood never "
         "delays another's events.")
+    connection_concurrency = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1)],
+        help_text="Of those, the most that the events of one connection may hold, so one "
+        "connection's flood (a catalogue import) leaves room for the tenant's other syncs.")
     features = models.JSONField(default=dict, blank=True, help_text="Feature flag → true/false.")
     is_public = models.BooleanField(default=True, help_text="Listed on the pricing page.")
     is_active = models.BooleanField(default=True, help_text="New subscriptions may choose it.")

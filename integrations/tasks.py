@@ -8,7 +8,7 @@ from django.db import connection as db
 from integrations.models import Flow
 from integrations.services import circuit
 from integrations.services.alerts import alert_deliver
-from integrations.services.events import events_slot_hand_on, events_sweep
+from integrations.services.events import events_enqueue, events_slot_hand_on, events_sweep
 from integrations.services.operations import operation_run
 from integrations.services.polling import flow_poll
 from integrations.services.retention import logs_purge
@@ -18,9 +18,14 @@ from integrations.services.sync import event_process, events_process
 # Retries are scheduled by the pipeline itself (with the system's wait and a dead letter at
 # the end), so the broker never retries an event on its own.
 @dramatiq.actor(queue_name="sync", max_retries=0, time_limit=300_000)
-def events_process_task(event_ids: list[int], slot: str = "") -> None:
+def events_process_task(event_ids: list[int], slot: str = "", redispatch: bool = False) -> None:
     """``slot``: the tenant's dispatch slot this message holds, handed on when it is done
-    (also when it failed: its events have their own retries)."""
+    (also when it failed: its events have their own retries). ``redispatch``: a retry whose
+    wait is over; its events go through the slots like new ones, so retries never add to
+    the concurrency the plan allows."""
+    if redispatch:
+        events_enqueue(event_ids)
+        return
     try:
         events_process(event_ids=event_ids)
     finally:

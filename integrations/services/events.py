@@ -12,7 +12,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -137,7 +137,8 @@ def inbound_events_record(
         cursor.execute(sql, params, prepare=True)
         rows, unrouted, created, pending = cursor.fetchone()
     if pending:
-        transaction.on_commit(lambda: events_enqueue_soon(pending))
+        lane = str(connection.pk)
+        transaction.on_commit(lambda: events_enqueue_soon(pending, lane=lane))
     return Recorded(created=created, duplicates=rows - created, unrouted=unrouted)
 
 
@@ -148,22 +149,40 @@ EVENTS_PER_MESSAGE = 20
 
 
 def events_enqueue(event_ids: Sequence[int], *, delay_ms: int | None = None) -> None:
+    """Send events to the workers in messages of ``EVENTS_PER_MESSAGE``: through the slots of
+    the tenant and of each event's source connection (its lane), or, after ``delay_ms``
+    (a retry's wait), as a message that passes them through the slots when it arrives:
+    holding a slot through the wait would leave it idle."""
     schema = db.schema_name
-    if settings.SYNC_FAIR_DISPATCH and not delay_ms:
-        tenant_concurrency(schema)  # read here, where the tenant's database connection is
     ids = list(event_ids)
-    for start in range(0, len(ids), EVENTS_PER_MESSAGE):
-        _send(schema, ids[start:start + EVENTS_PER_MESSAGE], delay_ms=delay_ms)
-
-
-def _send(schema: str, event_ids: list[int], *, delay_ms: int | None = None) -> None:
-    """One message of events: through the tenant's slots (``dispatch``), or straight to the
-    broker for a delayed retry, whose wait would hold a slot idle."""
     if delay_ms or not settings.SYNC_FAIR_DISPATCH:
-        _message_send(schema, event_ids, "", delay_ms=delay_ms)
+        redispatch = bool(delay_ms) and settings.SYNC_FAIR_DISPATCH
+        for start in range(0, len(ids), EVENTS_PER_MESSAGE):
+            _message_send(schema, ids[start:start + EVENTS_PER_MESSAGE], "", delay_ms=delay_ms,
+                          redispatch=redispatch)
         return
+    tenant_concurrency(schema)  # read here, where the tenant's database connection is
+    for lane, lane_ids in _lanes(ids).items():
+        for start in range(0, len(lane_ids), EVENTS_PER_MESSAGE):
+            _send(schema, lane_ids[start:start + EVENTS_PER_MESSAGE], lane=lane)
+
+
+def _lanes(event_ids: list[int]) -> dict[str, list[int]]:
+    """The events by source connection, in the order given; ids of no event in the lane ""."""
+    connections = dict(InboundEvent.objects.filter(pk__in=event_ids)
+                       .values_list("pk", "connection_id"))
+    lanes: dict[str, list[int]] = {}
+    for event_id in event_ids:
+        found = connections.get(event_id)
+        lanes.setdefault("" if found is None else str(found), []).append(event_id)
+    return lanes
+
+
+def _send(schema: str, event_ids: list[int], *, lane: str = "") -> None:
+    """One message of events through the tenant's and the lane's slots (``dispatch``)."""
     try:
         dispatcher().dispatch(schema, event_ids, limit=tenant_concurrency(schema, cached=True),
+                              lane=lane, lane_limit=connection_concurrency(schema, cached=True),
                               send=_message_send)
     except redis.RedisError:
         # Without the slots' Redis, fairness is lost but not the work: straight to the broker.
@@ -173,11 +192,16 @@ def _send(schema: str, event_ids: list[int], *, delay_ms: int | None = None) -> 
 
 
 def _message_send(schema: str, event_ids: list[int], slot: str, *,
-                  delay_ms: int | None = None) -> None:
+                  delay_ms: int | None = None, redispatch: bool = False) -> None:
     from integrations.tasks import events_process_task
 
-    events_process_task.send_with_options(args=(event_ids,), kwargs={"slot": slot} if slot
-                                          else None, delay=delay_ms, tenant_schema=schema)
+    kwargs: dict[str, Any] = {}
+    if slot:
+        kwargs["slot"] = slot
+    if redispatch:
+        kwargs["redispatch"] = True
+    events_process_task.send_with_options(args=(event_ids,), kwargs=kwargs or None,
+                                          delay=delay_ms, tenant_schema=schema)
 
 
 def events_slot_hand_on(*, schema: str, slot: str) -> int:
@@ -185,6 +209,7 @@ def events_slot_hand_on(*, schema: str, slot: str) -> int:
     Returns how many messages were sent."""
     try:
         return dispatcher().hand_on(schema, slot, limit=tenant_concurrency(schema),
+                                    lane_limit=connection_concurrency(schema),
                                     send=_message_send)
     except redis.RedisError:
         logger.warning("Could not hand on a slot of %s; the pump will.", schema, exc_info=True)
@@ -211,6 +236,7 @@ def backlogs_pump() -> int:
             dispatcher().forget(schema)
         elif active[schema]:
             sent += dispatcher().hand_on(schema, "", limit=tenant_concurrency(schema),
+                                         lane_limit=connection_concurrency(schema),
                                          send=_message_send)
     return sent
 
@@ -220,30 +246,45 @@ def dispatcher() -> Dispatcher:
     return Dispatcher(redis_client(), lease_s=settings.SYNC_SLOT_LEASE_S)
 
 
-_CONCURRENCY: dict[str, tuple[float, int]] = {}
+_CONCURRENCY: dict[str, tuple[float, int, int]] = {}
+
+
+def _concurrency(schema: str, *, cached: bool) -> tuple[int, int]:
+    """(tenant slots, slots of one connection), read at most once a minute per process.
+    ``cached`` never reads the database (the enqueue thread has no connection of its own):
+    the last values read, else the defaults."""
+    found = _CONCURRENCY.get(schema)
+    if found and (cached or found[0] > time.monotonic()):
+        return found[1], found[2]
+    default = settings.SYNC_CONCURRENCY_DEFAULT
+    default_lane = max(1, default * 3 // 4)
+    if cached:
+        return default, default_lane
+    from tenants.models import Tenant
+
+    limits = (Tenant.objects.filter(schema_name=schema)
+              .values_list("subscription__plan__sync_concurrency",
+                           "subscription__plan__connection_concurrency").first())
+    tenant, lane = limits if limits and limits[0] else (default, default_lane)
+    _CONCURRENCY[schema] = (time.monotonic() + 60, tenant, min(lane or tenant, tenant))
+    return _CONCURRENCY[schema][1], _CONCURRENCY[schema][2]
 
 
 def tenant_concurrency(schema: str, *, cached: bool = False) -> int:
-    """The tenant's slots (its plan's ``sync_concurrency``), read at most once a minute per
-    process. ``cached`` never reads the database (the enqueue thread has no connection of its
-    own): the last value read, else the default."""
-    found = _CONCURRENCY.get(schema)
-    if found and (cached or found[0] > time.monotonic()):
-        return found[1]
-    if cached:
-        return settings.SYNC_CONCURRENCY_DEFAULT
-    from tenants.models import Tenant
+    """The tenant's slots: its plan's ``sync_concurrency``."""
+    return _concurrency(schema, cached=cached)[0]
 
-    limit = (Tenant.objects.filter(schema_name=schema)
-             .values_list("subscription__plan__sync_concurrency", flat=True).first())
-    _CONCURRENCY[schema] = (time.monotonic() + 60, limit or settings.SYNC_CONCURRENCY_DEFAULT)
-    return _CONCURRENCY[schema][1]
+
+def connection_concurrency(schema: str, *, cached: bool = False) -> int:
+    """The most of the tenant's slots one connection's events hold: its plan's
+    ``connection_concurrency`` (never more than the tenant's)."""
+    return _concurrency(schema, cached=cached)[1]
 
 
 _buffer: EnqueueBuffer | None = None
 
 
-def events_enqueue_soon(event_ids: Sequence[int]) -> None:
+def events_enqueue_soon(event_ids: Sequence[int], *, lane: str = "") -> None:
     """Enqueue committed events within ``EVENTS_ENQUEUE_WINDOW_MS``, coalesced with others
     (``outbox.EnqueueBuffer``); at once when the window is 0."""
     global _buffer
@@ -254,9 +295,17 @@ def events_enqueue_soon(event_ids: Sequence[int]) -> None:
     if settings.SYNC_FAIR_DISPATCH:
         tenant_concurrency(db.schema_name)  # the buffer's thread reads it from the cache
     if _buffer is None:
-        _buffer = EnqueueBuffer(send=_send, window_s=window_ms / 1000,
+        _buffer = EnqueueBuffer(send=_buffered_send, window_s=window_ms / 1000,
                                 per_message=EVENTS_PER_MESSAGE)
-    _buffer.add(db.schema_name, event_ids)
+    _buffer.add((db.schema_name, lane), event_ids)
+
+
+def _buffered_send(key: Hashable, event_ids: list[int]) -> None:
+    schema, lane = key  # type: ignore[misc]
+    if settings.SYNC_FAIR_DISPATCH:
+        _send(schema, event_ids, lane=lane)
+    else:
+        _message_send(schema, event_ids, "")
 
 
 def events_sweep(*, now: dt.datetime | None = None) -> int:

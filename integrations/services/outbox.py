@@ -3,8 +3,8 @@
 Every stored delivery used to be one broker message, sent by the request that stored it: a
 broker round trip on the request's path and a third of the ingest view's CPU. Here the request
 hands its committed event ids over and returns; one thread per process sends, after at most
-``window_s``, one message per schema for up to ``per_message`` ids, so a burst of deliveries is a
-few messages and the worker fetches and writes their records in one batch.
+``window_s``, one message per key (schema and lane) for up to ``per_message`` ids, so a burst
+of deliveries is a few messages and the worker fetches and writes their records in one batch.
 
 Nothing is lost if the process dies first: the events are already committed as pending, and
 the sweeper re-enqueues pending events older than its grace period. At exit the thread's
@@ -18,11 +18,12 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 
 logger = logging.getLogger(__name__)
 
-Send = Callable[[str, list[int]], None]
+# Called with the key the ids were added under (the schema, and in the sync pipeline its lane).
+Send = Callable[[Hashable, list[int]], None]
 
 
 class EnqueueBuffer:
@@ -31,15 +32,15 @@ class EnqueueBuffer:
         self.window_s = window_s
         self.per_message = per_message
         self._lock = threading.Lock()
-        self._pending: dict[str, list[int]] = {}
+        self._pending: dict[Hashable, list[int]] = {}
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._pid = 0
         atexit.register(self.flush)
 
-    def add(self, schema: str, event_ids: Sequence[int]) -> None:
+    def add(self, key: Hashable, event_ids: Sequence[int]) -> None:
         with self._lock:
-            self._pending.setdefault(schema, []).extend(event_ids)
+            self._pending.setdefault(key, []).extend(event_ids)
             # A forked web worker inherits the object but not the thread.
             if self._thread is None or self._pid != os.getpid() or not self._thread.is_alive():
                 self._pid = os.getpid()
@@ -53,14 +54,14 @@ class EnqueueBuffer:
         with self._lock:
             pending, self._pending = self._pending, {}
         sent = 0
-        for schema, ids in pending.items():
+        for key, ids in pending.items():
             for start in range(0, len(ids), self.per_message):
                 chunk = ids[start:start + self.per_message]
                 try:
-                    self._send(schema, chunk)
+                    self._send(key, chunk)
                 except Exception:  # the broker is down: the sweeper enqueues them later
                     logger.exception("Enqueueing %d events of %s failed; the sweeper will "
-                                     "pick them up.", len(chunk), schema)
+                                     "pick them up.", len(chunk), key)
                 else:
                     sent += len(chunk)
         return sent

@@ -33,6 +33,13 @@ def _slots(dispatcher: Dispatcher, schema: str) -> str:
 
 
 class Sent(list):
+    """What was sent, as (schema, event ids, slot); ``options`` the delay and redispatch flag
+    of each when sent through the pipeline."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.options: list[dict] = []
+
     def __call__(self, schema: str, event_ids: list[int], slot: str) -> None:
         self.append((schema, event_ids, slot))
 
@@ -165,12 +172,17 @@ def fair(settings, tenant_a, dispatcher, monkeypatch) -> Iterator[Sent]:
 
     settings.SYNC_FAIR_DISPATCH = True
     tenant_a.subscription.plan.sync_concurrency = 2
-    tenant_a.subscription.plan.save(update_fields=["sync_concurrency"])
+    tenant_a.subscription.plan.connection_concurrency = 2
+    tenant_a.subscription.plan.save(update_fields=["sync_concurrency", "connection_concurrency"])
     events._CONCURRENCY.clear()
     monkeypatch.setattr(events, "dispatcher", lambda: dispatcher)
     sent = Sent()
-    monkeypatch.setattr(events, "_message_send",
-                        lambda schema, ids, slot, delay_ms=None: sent.append((schema, ids, slot)))
+
+    def send(schema, ids, slot, delay_ms=None, redispatch=False):
+        sent.append((schema, ids, slot))
+        sent.options.append({"delay_ms": delay_ms, "redispatch": redispatch})
+
+    monkeypatch.setattr(events, "_message_send", send)
     yield sent
     events._CONCURRENCY.clear()
 
@@ -185,13 +197,25 @@ def test_events_beyond_the_plans_slots_wait_in_the_tenants_backlog(fair, tenant_
     assert dispatcher().backlog_size(tenant_a.schema_name) == 3
 
 
-def test_a_delayed_retry_goes_straight_to_the_broker_without_a_slot(fair, tenant_a):
+def test_a_delayed_retry_waits_in_the_broker_without_a_slot(fair, tenant_a):
     from integrations.services.events import dispatcher, events_enqueue
 
     events_enqueue(list(range(1, 61)))
     events_enqueue([500], delay_ms=1000)
 
     assert fair[-1] == (tenant_a.schema_name, [500], "")
+    assert fair.options[-1] == {"delay_ms": 1000, "redispatch": True}
+    assert dispatcher().backlog_size(tenant_a.schema_name) == 1
+
+
+def test_a_retry_whose_wait_is_over_goes_through_the_slots_like_a_new_event(fair, tenant_a):
+    from integrations.services.events import dispatcher
+    from integrations.tasks import events_process_task
+
+    events_process_task.fn(list(range(1, 41)), redispatch=True)  # both slots taken
+    events_process_task.fn([500], redispatch=True)
+
+    assert [ids[0] for _, ids, _ in fair] == [1, 21]
     assert dispatcher().backlog_size(tenant_a.schema_name) == 1
 
 
@@ -331,3 +355,151 @@ def test_a_scheduler_tick_goes_on_when_the_pumps_redis_is_down(fair, tenant_a, m
             cursor.execute("SELECT pg_advisory_unlock_all()")
 
     assert sent == [job]
+
+
+# --- lanes: one connection's flood within a tenant -------------------------------------------
+def test_a_lane_holds_at_most_its_limit_of_the_tenants_slots(dispatcher, schema):
+    sent = Sent()
+    results = [dispatcher.dispatch(schema, [n], limit=4, lane="7", lane_limit=3, send=sent)
+               for n in range(5)]
+
+    assert results == [True, True, True, False, False]
+    assert dispatcher.busy(schema) == dispatcher.busy(schema, "7") == 3
+
+
+def test_another_lane_of_the_tenant_gets_a_slot_while_one_lane_is_backlogged(
+        dispatcher, schema):
+    sent = Sent()
+    for n in range(50):
+        dispatcher.dispatch(schema, [n], limit=4, lane="7", lane_limit=3, send=sent)
+
+    assert dispatcher.dispatch(schema, [900], limit=4, lane="8", lane_limit=3, send=sent)
+    assert sent[-1][1] == [900]
+
+
+def test_a_slot_token_names_its_lane(dispatcher, schema):
+    sent = Sent()
+    dispatcher.dispatch(schema, [1], limit=4, lane="7", lane_limit=3, send=sent)
+
+    assert sent[0][2].startswith("7/")
+
+
+def test_a_lane_name_with_a_slash_is_refused(dispatcher, schema):
+    with pytest.raises(ValueError, match="cannot hold '/'"):
+        dispatcher.dispatch(schema, [1], limit=4, lane="a/b", lane_limit=3, send=Sent())
+
+
+def test_a_finished_message_frees_its_lanes_slot_too(dispatcher, schema):
+    sent = Sent()
+    dispatcher.dispatch(schema, [1], limit=4, lane="7", lane_limit=1, send=sent)
+
+    dispatcher.hand_on(schema, sent[0][2], limit=4, lane_limit=1, send=sent)
+
+    assert dispatcher.busy(schema, "7") == 0
+    assert dispatcher.dispatch(schema, [2], limit=4, lane="7", lane_limit=1, send=sent)
+
+
+def test_freed_slots_go_to_the_waiting_lanes_in_turn(dispatcher, schema):
+    sent = Sent()
+    for n in range(4):
+        dispatcher.dispatch(schema, [n], limit=2, lane="7", lane_limit=2, send=sent)
+    for n in range(100, 104):
+        dispatcher.dispatch(schema, [n], limit=2, lane="8", lane_limit=2, send=sent)
+    assert [ids[0] for _, ids, _ in sent] == [0, 1]
+
+    for _ in range(4):
+        dispatcher.hand_on(schema, sent[-2][2], limit=2, lane_limit=2, send=sent)
+
+    # Lane 7 began waiting first, then each lane in turn.
+    assert [ids[0] for _, ids, _ in sent[2:]] == [2, 100, 3, 101]
+
+
+def test_a_lane_at_its_limit_lets_the_next_lane_take_a_freed_slot(dispatcher, schema):
+    sent = Sent()
+    for n in range(3):
+        dispatcher.dispatch(schema, [n], limit=3, lane="7", lane_limit=2, send=sent)
+    dispatcher.dispatch(schema, [100], limit=3, lane="8", lane_limit=2, send=sent)
+    dispatcher.dispatch(schema, [101], limit=3, lane="8", lane_limit=2, send=sent)
+    lane_8_slot = sent[-1][2]
+    assert [ids[0] for _, ids, _ in sent] == [0, 1, 100]
+
+    dispatcher.hand_on(schema, lane_8_slot, limit=3, lane_limit=2, send=sent)
+
+    # Lane 7 still holds both its slots: the freed one goes to lane 8's waiting chunk.
+    assert sent[-1][1] == [101]
+    assert dispatcher.backlog_size(schema) == 1
+
+
+def test_a_lanes_slot_whose_lease_ran_out_is_free_again(dispatcher, schema):
+    short = Dispatcher(redis_client(), lease_s=0.2, prefix=dispatcher.prefix)
+    sent = Sent()
+    short.dispatch(schema, [1], limit=4, lane="7", lane_limit=1, send=sent)
+    short.dispatch(schema, [2], limit=4, lane="7", lane_limit=1, send=sent)
+
+    time.sleep(0.3)
+
+    assert short.hand_on(schema, "", limit=4, lane_limit=1, send=sent) == 1
+    assert sent[-1][1] == [2]
+
+
+def test_a_backlog_left_by_a_release_before_lanes_still_drains(dispatcher, schema):
+    redis_client().rpush(f"{dispatcher.prefix}backlog:{schema}", "[1, 2]")
+    redis_client().sadd(f"{dispatcher.prefix}backlogged", schema)
+    sent = Sent()
+
+    assert dispatcher.backlog_size(schema) == 1
+    assert dispatcher.hand_on(schema, "", limit=2, lane_limit=1, send=sent) == 1
+    assert sent[0][1] == [1, 2]
+    assert schema not in dispatcher.backlogged()
+
+
+def test_forgetting_a_tenant_drops_the_backlogs_of_all_its_lanes(dispatcher, schema):
+    sent = Sent()
+    for lane in ("7", "8"):
+        for n in range(3):
+            dispatcher.dispatch(schema, [n], limit=1, lane=lane, lane_limit=1, send=sent)
+
+    dispatcher.forget(schema)
+
+    assert dispatcher.backlog_size(schema) == 0
+    assert not list(redis_client().scan_iter(f"{dispatcher.prefix}*{schema}*"))
+
+
+def test_events_are_dispatched_in_the_lane_of_their_source_connection(fair, tenant_a):
+    from integrations.services import events
+    from tests.factories import ConnectionFactory, FlowFactory, InboundEventFactory
+
+    tenant_a.subscription.plan.sync_concurrency = 3
+    tenant_a.subscription.plan.save(update_fields=["sync_concurrency"])
+    events._CONCURRENCY.clear()
+    flow, erp, shop = FlowFactory(), ConnectionFactory(), ConnectionFactory()
+    flood = [InboundEventFactory(flow=flow, connection=erp).pk for _ in range(80)]
+    order = InboundEventFactory(flow=flow, connection=shop).pk
+
+    events.events_enqueue(flood)  # the ERP's lane takes its 2 slots; two messages wait
+    events.events_enqueue([order])  # the tenant's third slot
+
+    assert [slot.split("/")[0] for _, _, slot in fair] == [str(erp.pk)] * 2 + [str(shop.pk)]
+    assert fair[-1][1] == [order]
+    assert events.dispatcher().backlog_size(tenant_a.schema_name) == 2
+
+
+def test_one_connections_slots_are_its_plans_connection_concurrency(fair, tenant_a):
+    from integrations.services import events
+
+    tenant_a.subscription.plan.sync_concurrency = 8
+    tenant_a.subscription.plan.connection_concurrency = 6
+    tenant_a.subscription.plan.save(update_fields=["sync_concurrency", "connection_concurrency"])
+    events._CONCURRENCY.clear()
+
+    assert events.connection_concurrency(tenant_a.schema_name) == 6
+
+
+def test_one_connection_never_gets_more_slots_than_its_tenant(fair, tenant_a):
+    from integrations.services import events
+
+    tenant_a.subscription.plan.connection_concurrency = 9
+    tenant_a.subscription.plan.save(update_fields=["connection_concurrency"])
+    events._CONCURRENCY.clear()
+
+    assert events.connection_concurrency(tenant_a.schema_name) == 2

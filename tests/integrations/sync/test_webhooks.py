@@ -116,9 +116,10 @@ def test_stored_events_are_enqueued_by_the_buffer_after_the_commit(
 
     settings.EVENTS_ENQUEUE_WINDOW_MS = 20
     schema = db.schema_name
-    sent: list[tuple[str, list[int]]] = []
-    original, events._buffer = events._send, None  # a fresh buffer, whose sends are recorded
-    events._send = lambda schema, ids, delay_ms=None: sent.append((schema, ids))
+    sent: list[tuple[tuple[str, str], list[int]]] = []
+    # A fresh buffer, whose sends are recorded.
+    original, events._buffer = events._buffered_send, None
+    events._buffered_send = lambda key, ids: sent.append((key, ids))
     try:
         with django_capture_on_commit_callbacks(execute=True):
             _post(bc_pair, _bc_delivery(107))
@@ -129,7 +130,8 @@ def test_stored_events_are_enqueued_by_the_buffer_after_the_commit(
         while sum(len(ids) for _, ids in sent) < len(stored) and time.monotonic() < deadline:
             time.sleep(0.01)
     finally:
-        events._send, events._buffer = original, None
+        events._buffered_send, events._buffer = original, None
 
-    assert {name for name, _ in sent} == {schema}
+    # Keyed by the tenant and the lane of the delivering connection.
+    assert {key for key, _ in sent} == {(schema, str(bc_pair["pair"].partner_id))}
     assert sorted(i for _, ids in sent for i in ids) == sorted(stored)
