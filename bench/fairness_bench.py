@@ -11,13 +11,17 @@ Brightpearl → BigCommerce order flow (``bench.stack.ORDER_MAPPING``), its webh
 - *quiet* (Connect plan) creates ``--rate`` orders a second through the Brightpearl API for
   ``--window-s`` seconds, once the flood is being worked; the sandbox delivers each
   ``sales-order.created`` webhook live to the web server.
+- *sibling*: a second pair of the flood tenant, on a Brightpearl account of its own, whose
+  orders arrive the same way at the same time: the flood tenant's other connection, which its
+  flood must not hold up either (per-connection slots).
 
 The quiet tenant's latency is each event's ``processed_at − received_at`` (from the moment its
 delivery was stored to the moment its BigCommerce order was written), so the figure is the
 wait for a worker plus the pipeline itself, not the sandbox's webhook delay. The flood's
 throughput over the same window says the workers were busy with it.
 
-Records ``fair_quiet_p99_s`` (and ``fair_quiet_p50_s``, ``fair_flood_events_per_s``); with
+Records ``fair_quiet_p99_s`` (and ``fair_quiet_p50_s``, ``fair_flood_events_per_s``,
+``fair_sibling_p99_s`` and ``fair_sibling_p50_s`` for the sibling connection's events); with
 ``--unfair`` the same run without fair dispatch (``SYNC_FAIR_DISPATCH=false``), recorded as
 ``unfair_quiet_p99_s`` (events not done by the end of the window count as the window).
 
@@ -29,6 +33,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +55,21 @@ def tenant_setup(stack: Stack, control: httpx.Client, *, slug: str, plan: str,
                  orders: int) -> dict[str, Any]:
     """A tenant with its own Brightpearl account (``orders`` seeded), BigCommerce store and
     the bench order flow, webhooks registered."""
+    from tenants.services import tenant_create
+
+    tenant = tenant_create(name=f"{slug.title()} Retail", slug=slug,
+                           owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD,
+                           plan=plan)
+    return pair_setup(control, tenant=tenant, slug=slug, orders=orders)
+
+
+def pair_setup(control: httpx.Client, *, tenant: Any, slug: str, orders: int) -> dict[str, Any]:
+    """In ``tenant``, a pair of a new Brightpearl account (``orders`` seeded) and BigCommerce
+    store (both named after ``slug``) with the bench order flow, webhooks registered."""
     from django_tenants.utils import tenant_context
 
     from integrations.services.connections import connection_create
     from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
-    from tenants.services import tenant_create
 
     bp = control.post("/brightpearl/accounts", json={
         "account": f"{slug}bp", "seed": {"products": 20, "customers": 50, "orders": orders}},
@@ -65,18 +80,15 @@ def tenant_setup(stack: Stack, control: httpx.Client, *, slug: str, plan: str,
                 json={"requests_per_minute": UNLIMITED}).raise_for_status()
     control.put(f"/limits/bigcommerce/{slug}bc",
                 json={"requests_quota": UNLIMITED}).raise_for_status()
-    tenant = tenant_create(name=f"{slug.title()} Retail", slug=slug,
-                           owner_email=f"owner@{slug}.example.com", owner_password=PASSWORD,
-                           plan=plan)
     with tenant_context(tenant):
         bp_conn = connection_create(
-            name="BP", system="brightpearl", base_url=bp["base_url"], account=bp["account"],
+            name=f"{slug} BP", system="brightpearl", base_url=bp["base_url"], account=bp["account"],
             auth_type="private_app",
             credentials={"private_app_ref": bp["credentials"]["private_app_ref"],
                          "account_token": bp["credentials"]["account_token"]},
             settings={"requests_per_minute": UNLIMITED})
         bc_conn = connection_create(
-            name="BC", system="bigcommerce", base_url=bc["base_url"], account=bc["account"],
+            name=f"{slug} BC", system="bigcommerce", base_url=bc["base_url"], account=bc["account"],
             auth_type="api_token",
             credentials={"store_hash": bc["account"],
                          "access_token": bc["credentials"]["access_token"]},
@@ -162,20 +174,22 @@ def done_count(world: dict[str, Any]) -> int:
     from integrations.models import InboundEvent
 
     with tenant_context(world["tenant"]):
-        return InboundEvent.objects.filter(status=InboundEvent.Status.DONE).count()
+        return InboundEvent.objects.filter(status=InboundEvent.Status.DONE,
+                                           connection=world["connection"]).count()
 
 
 def quiet_latencies(world: dict[str, Any], *, until: float) -> tuple[list[float], int]:
-    """Seconds from stored to done of each quiet event; events not done count as the time
-    from stored to ``until`` (epoch seconds). Returns (latencies, not done)."""
+    """Seconds from stored to done of each event of the world's connection; events not done
+    count as the time from stored to ``until`` (epoch seconds). Returns (latencies, not
+    done)."""
     from django_tenants.utils import tenant_context
 
     from integrations.models import InboundEvent
 
     latencies, waiting = [], 0
     with tenant_context(world["tenant"]):
-        for received, processed in InboundEvent.objects.values_list("received_at",
-                                                                    "processed_at"):
+        for received, processed in InboundEvent.objects.filter(
+                connection=world["connection"]).values_list("received_at", "processed_at"):
             if processed is None:
                 waiting += 1
                 latencies.append(until - received.timestamp())
@@ -206,6 +220,8 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     control = httpx.Client(base_url=f"{sandbox}/_control", timeout=300)
     flood = tenant_setup(stack, control, slug="flood", plan="enterprise", orders=args.flood)
     quiet = tenant_setup(stack, control, slug="quiet", plan="connect", orders=0)
+    # The flood tenant's other connection: its own shop, whose orders arrive live meanwhile.
+    sibling = pair_setup(control, tenant=flood["tenant"], slug="sibling", orders=0)
     stack.tenant = flood["tenant"]
     print(f"tenants ready: flood has {len(flood['orders'])} sales orders", flush=True)
     stack.start_web(workers=2, threads=8)
@@ -218,17 +234,20 @@ def run(args: argparse.Namespace) -> dict[str, float]:
     wait_until(lambda: done_count(flood) >= 200, timeout=300, what="the flood being worked")
 
     flood_before, clock = done_count(flood), time.monotonic()
-    sent = quiet_stream(quiet, rate=args.rate, seconds=args.window_s)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        streams = [pool.submit(quiet_stream, world, rate=args.rate, seconds=args.window_s)
+                   for world in (quiet, sibling)]
+        sent, sibling_sent = (stream.result() for stream in streams)
     window = time.monotonic() - clock
     flood_rate = (done_count(flood) - flood_before) / window
     # The last quiet events get the time a worker needs to take them, bounded.
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        _, waiting = quiet_latencies(quiet, until=time.time())
-        if not waiting:
+        if not any(quiet_latencies(world, until=time.time())[1] for world in (quiet, sibling)):
             break
         time.sleep(0.5)
     latencies, waiting = quiet_latencies(quiet, until=time.time())
+    sibling_latencies, sibling_waiting = quiet_latencies(sibling, until=time.time())
     flood_left = stored - done_count(flood)
     _dispatch_forget(flood, quiet)
     stack.close()
@@ -238,10 +257,13 @@ def run(args: argparse.Namespace) -> dict[str, float]:
         f"{prefix}_quiet_p50_s": round(p(latencies, 0.50), 3),
         f"{prefix}_quiet_max_s": round(max(latencies), 3),
         f"{prefix}_flood_events_per_s": round(flood_rate, 1),
+        f"{prefix}_sibling_p99_s": round(p(sibling_latencies, 0.99), 3),
+        f"{prefix}_sibling_p50_s": round(p(sibling_latencies, 0.50), 3),
     }
     print(f"quiet: {len(sent)} orders at {args.rate}/s over {window:.0f} s, {len(latencies)} "
           f"events, {waiting} not done; flood: {flood_rate:.0f} events/s, {flood_left} of "
-          f"{stored} still waiting at the end")
+          f"{stored} still waiting at the end; the flood tenant's other connection: "
+          f"{len(sibling_sent)} orders, {sibling_waiting} not done")
     for name, value in figures.items():
         print(f"  {name:28} {value}")
     if not args.unfair:
