@@ -17,6 +17,7 @@ from integrations.models import (
     Connection,
     DeadLetter,
     Flow,
+    FlowStepsVersion,
     InboundEvent,
     IntegrationPair,
     LookupEntry,
@@ -240,19 +241,42 @@ class IntegrationPairAdmin(ReadOnlyTenantAdmin):
     inlines = [FlowInline]
 
 
+class FlowStepsVersionInline(admin.TabularInline):
+    model = FlowStepsVersion
+    extra = 0
+    can_delete = False
+    fields = ("number", "comment", "created_by", "created_at")
+    readonly_fields = fields
+    ordering = ("-number",)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(Flow, site=tenant_data_site)
 class FlowAdmin(ReadOnlyTenantAdmin):
     list_display = ("name", "pair", "entity", "source_system", "target_system", "trigger",
-                    "enabled", "last_polled_at")
+                    "enabled", "steps_number", "last_polled_at")
     list_filter = ("enabled", "trigger", "entity", "source_system", "target_system", "pair")
     search_fields = ("name", "key", "entity", "pair__name")
-    list_select_related = ("pair",)
+    list_select_related = ("pair", "steps_version")
     exclude = ("poll_state",)
-    readonly_fields = ("poll_state_view",)
+    readonly_fields = ("poll_state_view", "steps_view")
+    inlines = [FlowStepsVersionInline]
 
     @admin.display(description="Poll state")
     def poll_state_view(self, obj: Flow) -> str:
         return _record(obj.poll_state)
+
+    @admin.display(description="Steps")
+    def steps_number(self, obj: Flow) -> str:
+        return f"v{obj.steps_version.number}" if obj.steps_version_id else "default"
+
+    @admin.display(description="Step document it runs")
+    def steps_view(self, obj: Flow) -> str:
+        from integrations.services.steps import flow_steps_document
+
+        return _record(flow_steps_document(obj))
 
 
 @admin.register(Transaction, site=tenant_data_site)

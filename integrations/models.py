@@ -238,6 +238,11 @@ class Flow(models.Model):
     enabled = models.BooleanField(default=True)
     mapping = models.ForeignKey(Mapping, on_delete=models.PROTECT, related_name="flows")
     follow_ups = models.JSONField(default=list, blank=True)
+    # The step document the flow runs (integrations/workflow/); none: the fixed pipeline,
+    # checks → the flow's mapping → its follow-ups, as the flow's fields say.
+    steps_version = models.ForeignKey(
+        "FlowStepsVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text="The steps the flow runs; roll back by pointing at an older version.")
     depends_on = models.JSONField(default=list, blank=True)
     conflict_rule = models.CharField(max_length=12, choices=ConflictRule.choices,
                                      default=ConflictRule.SOURCE_WINS)
@@ -269,6 +274,32 @@ class Flow(models.Model):
     @property
     def is_running(self) -> bool:
         return self.enabled and self.pair.status == IntegrationPair.Status.ACTIVE
+
+
+class FlowStepsVersion(models.Model):
+    """One saved version of a flow's step document; versions are history, never edited."""
+
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="step_versions")
+    number = models.PositiveIntegerField()
+    document = models.JSONField()
+    comment = models.CharField(max_length=300, blank=True)
+    created_by = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["flow", "-number"]
+        constraints = [models.UniqueConstraint(fields=["flow", "number"],
+                                               name="flow_steps_version_unique_number")]
+
+    def __str__(self) -> str:
+        return f"{self.flow.name}: steps v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ImmutableVersionError(
+                f"Version {self.number} of the steps of {self.flow.name!r} cannot be changed; "
+                "save a new version instead.")
+        super().save(*args, **kwargs)
 
 
 class InboundEvent(models.Model):

@@ -66,6 +66,10 @@ class FlowTemplate:
     natural_key: str | None = None    # source path stored on each record link (e.g. the SKU)
     enabled_by_default: bool = True
     description: str = ""
+    # The flow's step document (integrations/workflow/); None: the fixed pipeline of checks,
+    # this mapping and these follow-ups, which a pair created from the template saves as the
+    # flow's steps version 1.
+    steps: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

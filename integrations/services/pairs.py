@@ -20,6 +20,7 @@ from integrations.pair_templates import PairTemplate, template_get
 from integrations.selectors import pairs_count
 from integrations.services.connections import connector_for
 from integrations.services.mappings import lookup_table_set, mapping_create
+from integrations.services.steps import flow_default_document, flow_steps_save
 from tenants.models import PollSchedule
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ def pair_create_from_template(
             depends_on=list(flow.depends_on), conflict_rule=flow.conflict_rule,
             natural_key=flow.natural_key or "",
         )
+        flow_steps_save(flow=created, document=flow.steps or flow_default_document(created),
+                        created_by=created_by, comment=f"{template.name} template")
         flow_schedule_sync(flow=created)
     return pair
 

@@ -159,13 +159,19 @@ class FlowQuality:
     def _on(self, check: str, event: InboundEvent) -> bool:
         return bool(self.settings[check]["enabled"]) and check not in _approved(event)
 
-    def inspect(self, event: InboundEvent, record: Any, notes: list[Note]) -> Any:
-        """The record to map (addresses cleansed); notes appended; ``HeldForReview`` when a
-        finding holds it."""
+    def address(self, event: InboundEvent, record: Any, notes: list[Note]) -> Any:
+        """The record with its addresses cleansed, when the flow cleanses them."""
         if not self.active or not isinstance(record, dict):
             return record
         if self.settings["address"]["enabled"]:
             record = self._addresses(event, record, notes)
+        return record
+
+    def anomaly(self, event: InboundEvent, record: Any, notes: list[Note]) -> Any:
+        """The record, with notes of anything unusual; ``HeldForReview`` when the flow holds
+        anomalies."""
+        if not self.active or not isinstance(record, dict):
+            return record
         if self._on("anomaly", event):
             from integrations.services.quality_anomaly import anomaly_findings
 

@@ -15,9 +15,10 @@ from django.db import connection as db
 from django.db.models import Count, Max
 
 from integrations.mapping import CompiledMapping, LiveTable, compile_mapping
-from integrations.models import Flow, LookupTable, RecordLink
+from integrations.models import Flow, LookupTable, Mapping, RecordLink
 from integrations.pair_templates import template_get
 from integrations.selectors import lookup_tables_as_dict
+from integrations.workflow import Workflow, compile_workflow
 
 _CACHE: OrderedDict[tuple[Any, ...], CompiledMapping] = OrderedDict()
 _CACHE_SIZE = 512
@@ -71,18 +72,62 @@ def link_table_names(flow: Flow) -> set[str]:
 
 
 def compiled_mapping(flow: Flow) -> CompiledMapping:
+    return _compiled(flow, flow.mapping.current_version_id, flow.mapping.current_document)
+
+
+def _compiled(flow: Flow, version_id: int | None, document: Any) -> CompiledMapping:
     state = LookupTable.objects.aggregate(changed=Max("updated_at"), count=Count("pk"))
-    key = (db.schema_name, flow.pk, flow.mapping.current_version_id, state["changed"],
-           state["count"])
+    key = (db.schema_name, flow.pk, version_id, state["changed"], state["count"])
     cached = _CACHE.get(key)
     if cached is not None:
         _CACHE.move_to_end(key)
         return cached
     lookups: dict[str, Any] = {**lookup_tables_as_dict(), **link_tables(flow)}
-    compiled = compile_mapping(flow.mapping.current_document, lookups=lookups)
+    compiled = compile_mapping(document, lookups=lookups)
     _CACHE[key] = compiled
     if len(_CACHE) > _CACHE_SIZE:
         _CACHE.popitem(last=False)
+    return compiled
+
+
+def mapping_for_step(flow: Flow, name: str | None, number: int | None
+                     ) -> tuple[CompiledMapping, str]:
+    """A transform step's compiled mapping (the flow's own when ``name`` is None; the named
+    one's current version, or version ``number``) and the target entity it writes."""
+    from integrations.services.sync import connector_entity
+
+    if name is None and number is None:
+        return compiled_mapping(flow), connector_entity(flow, "target")
+    mapping = flow.mapping if name is None else Mapping.objects.filter(name=name).first()
+    if mapping is None:
+        raise LookupError(f"There is no mapping called {name!r}.")
+    version = (mapping.current_version if number is None
+               else mapping.versions.filter(number=number).first())
+    if version is None:
+        raise LookupError(f"{mapping.name!r} has no version {number}.")
+    return (_compiled(flow, version.pk, version.document),
+            connector_entity(flow, "target", document=version.document))
+
+
+_WORKFLOWS: OrderedDict[tuple[Any, ...], Workflow] = OrderedDict()
+
+
+def compiled_workflow(flow: Flow) -> Workflow:
+    """The flow's steps, compiled once per process per (tenant, flow, steps version)."""
+    from integrations.services.steps import flow_default_document
+
+    # The default document follows the flow's fields: its follow-ups and entity.
+    key = (db.schema_name, flow.pk, flow.steps_version_id,
+           None if flow.steps_version_id else repr(flow.follow_ups))
+    cached = _WORKFLOWS.get(key)
+    if cached is not None:
+        _WORKFLOWS.move_to_end(key)
+        return cached
+    document = (flow.steps_version.document if flow.steps_version_id
+                else flow_default_document(flow))
+    compiled = _WORKFLOWS[key] = compile_workflow(document)
+    if len(_WORKFLOWS) > _CACHE_SIZE:
+        _WORKFLOWS.popitem(last=False)
     return compiled
 
 

@@ -57,7 +57,20 @@ from integrations.services import circuit
 from integrations.services.alerts import alerts_check_dead_letters, alerts_check_usage
 from integrations.services.connections import connector_for
 from integrations.services.quality import FlowQuality, HeldForReview, Note, notes_json
-from integrations.services.runtime import compiled_mapping, follow_up_args, link_table_names
+from integrations.services.runtime import (
+    compiled_mapping,
+    compiled_workflow,
+    follow_up_args,
+    link_table_names,
+    mapping_for_step,
+)
+from integrations.workflow import (
+    StepFailed,
+    Transformed,
+    TransformProblems,
+    ValidationFailed,
+    Workflow,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -282,7 +295,8 @@ def _flow_events_run(flow_id: int, events: list[InboundEvent], deadline: float
                      ) -> dict[int, Outcome]:
     # With the mapping's current version: connector_entity reads its document every batch.
     flow = Flow.objects.select_related("pair__brightpearl", "pair__partner",
-                                       "mapping__current_version").get(pk=flow_id)
+                                       "mapping__current_version", "steps_version"
+                                       ).get(pk=flow_id)
     started = timezone.now()
     hold = _hold_reason(flow)
     if hold:
@@ -343,6 +357,7 @@ class _FlowContext:
         self._source: Connector | None = None
         self._target: Connector | None = None
         self._mapping: CompiledMapping | None = None
+        self._workflow: Workflow | None = None
         self.records: dict[str, Any] = {}
         self.links: dict[str, RecordLink] = {}
         self.quality = FlowQuality(flow)
@@ -364,6 +379,12 @@ class _FlowContext:
         if self._mapping is None:
             self._mapping = compiled_mapping(self.flow)
         return self._mapping
+
+    @property
+    def workflow(self) -> Workflow:
+        if self._workflow is None:
+            self._workflow = compiled_workflow(self.flow)
+        return self._workflow
 
     def fetch(self, source_ids: list[str]) -> None:
         """Source records (or the error reading each) and existing links, for all ids."""
@@ -389,15 +410,20 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
         if isinstance(fetched, Exception):
             raise fetched
         record = fetched  # a record held for review is shown as it came
-        record = context.quality.inspect(event, record, notes)
-        result = context.mapping.apply(record)
-        if result.problems:
-            problems = [{"target_path": p.target_path, "source_path": p.source_path or "",
-                         "kind": p.kind, "message": p.message} for p in result.problems]
-            if _waits_for_dependency(flow, problems):
-                raise DependencyMissing("; ".join(p["message"] for p in problems))
-            raise MappingFailed(problems)
-        mapped = _jsonable(result.record)
+        steps = _SyncSteps(context, event, notes)
+        try:
+            run = context.workflow.run(record, steps)
+        except TransformProblems as exc:
+            if _waits_for_dependency(flow, exc.problems):
+                raise DependencyMissing("; ".join(p["message"] for p in exc.problems)) from None
+            raise MappingFailed(exc.problems) from None
+        record = run.source
+        if run.skipped:
+            return batch.finish(_Done(event, Transaction.Status.SKIPPED, started, _ms(clock),
+                                      message=run.reason, source_record=record,
+                                      quality=notes))
+        mapped = _jsonable(run.record)
+        target_entity = run.target_entity or context.target_entity
         link = context.links.get(event.external_id)
         digest = payload_hash(mapped)
         if link and link.payload_hash == digest:
@@ -410,16 +436,16 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
         if target_id is None and event.attempts > 1:
             # An earlier attempt may have written and died before linking: find that record
             # rather than create it twice.
-            target_id = target.find_existing(context.target_entity, mapped)
-        if target_id is None and link is None:
-            target_id = context.quality.existing_match(event, target, context.target_entity,
+            target_id = target.find_existing(target_entity, mapped)
+        if target_id is None and link is None and steps.dedupe:
+            target_id = context.quality.existing_match(event, target, target_entity,
                                                        mapped, notes)
-        written = target.upsert(context.target_entity, mapped, external_id=target_id)
+        written = target.upsert(target_entity, mapped, external_id=target_id)
         link = context.links[event.external_id] = RecordLink(
             flow=flow, source_id=event.external_id, target_id=str(written.id),
             payload_hash=digest, natural_key=_natural_key(flow, record),
             last_synced_at=timezone.now())
-        follow_up_notes = _follow_ups(flow, record, written.id)
+        follow_up_notes = _follow_ups(flow, run.follow_ups, record, written.id)
         circuit.record_success(flow.source_connection)
         circuit.record_success(flow.target_connection)
         if not any(n.check == "anomaly" for n in notes):
@@ -435,7 +461,42 @@ def _event_run(event: InboundEvent, context: _FlowContext, batch: _FlowBatch) ->
         return _fail(event, flow, exc, started, clock, record, mapped, notes)
 
 
-def connector_entity(flow: Flow, side: str) -> str:
+class _SyncSteps:
+    """What a flow's steps need from the pipeline, for one event."""
+
+    def __init__(self, context: _FlowContext, event: InboundEvent, notes: list[Note]) -> None:
+        self.context, self.event, self.notes = context, event, notes
+        self.dedupe = False   # the duplicate check runs at the write, before a create
+
+    def transform(self, *, mapping: str | None, version: int | None, record: Any
+                  ) -> Transformed:
+        if mapping is None and version is None:
+            compiled, entity = self.context.mapping, self.context.target_entity
+        else:
+            compiled, entity = mapping_for_step(self.context.flow, mapping, version)
+        result = compiled.apply(record)
+        return Transformed(result.record, [
+            {"target_path": p.target_path, "source_path": p.source_path or "", "kind": p.kind,
+             "message": p.message} for p in result.problems], entity)
+
+    def enrich(self, *, system: str, entity: str, external_id: str) -> Any:
+        connector = self.context.source if system == "source" else self.context.target
+        try:
+            return connector.get(entity, external_id)
+        except NotFound:
+            return None
+
+    def check(self, *, check: str, record: Any, transformed: bool) -> Any:
+        quality = self.context.quality
+        if check == "address":
+            return quality.address(self.event, record, self.notes)
+        if check == "anomaly":
+            return quality.anomaly(self.event, record, self.notes)
+        self.dedupe = True
+        return record
+
+
+def connector_entity(flow: Flow, side: str, *, document: dict[str, Any] | None = None) -> str:
     """What the ``side`` ("source" or "target") connector reads or writes for this flow.
 
     Usually the flow's canonical entity. Salesforce flows name their sObject in the mapping
@@ -443,7 +504,8 @@ def connector_entity(flow: Flow, side: str) -> str:
     mapping may name another entity its connector has (Brightpearl ``journal`` for a payment
     flow that books journals)."""
     system = flow.source_system if side == "source" else flow.target_system
-    document = flow.mapping.current_document or {}
+    if document is None:
+        document = flow.mapping.current_document or {}
     named = str((document.get(side) or {}).get("entity") or "").partition(".")[0]
     if not named or named == flow.entity:
         return flow.entity
@@ -533,11 +595,12 @@ def _natural_key(flow: Flow, record: Any) -> str:
     return "" if value is None else str(value).strip()[:200]
 
 
-def _follow_ups(flow: Flow, record: Any, target_id: str) -> str:
+def _follow_ups(flow: Flow, follow_ups: list[dict[str, Any]], record: Any, target_id: str
+                ) -> str:
     """Run follow-up actions; a failure is reported on the transaction, not retried, because
     the main write has happened and retrying the event would not repeat it."""
     notes = []
-    for follow_up in flow.follow_ups:
+    for follow_up in follow_ups:
         action = follow_up["action"]
         try:
             kwargs = follow_up_args(follow_up.get("args") or {},
@@ -588,7 +651,8 @@ def _fail(event: InboundEvent, flow: Flow, exc: Exception, started: dt.datetime,
         failing = flow.target_connection if record is not None else flow.source_connection
         Connection.objects.filter(pk=failing.pk).update(health=Connection.Health.FAILING,
                                                         last_error=message)
-    elif not isinstance(exc, ConnectorError | MappingFailed | HeldForReview):
+    elif not isinstance(exc, ConnectorError | MappingFailed | HeldForReview | ValidationFailed
+                        | StepFailed):
         logger.exception("Unexpected error processing event %s", event.pk)
         message = f"Internal error ({kind}): {message}"
 

@@ -259,3 +259,24 @@ def test_staff_see_a_tenants_operations_read_only(superuser_client, tenant_a):
     assert "Replay 3 dead letters" in page.content.decode()
     assert superuser_client.get("/admin/tenant/alpha/integrations/operation/add/",
                                 HTTP_HOST=PUBLIC).status_code == 403
+
+
+def test_staff_see_the_steps_a_flow_runs_and_its_step_versions(superuser_client, tenant_a):
+    from integrations.services.steps import flow_default_document, flow_steps_save
+
+    flow = FlowFactory(name="Orders")
+    with inside(tenant_a):
+        document = flow_default_document(flow)
+        document["steps"].insert(0, {"id": "no-tests", "kind": "filter", "name": "No tests",
+                                     "skip": {"from": "reference", "starts_with": "TEST"}})
+        flow_steps_save(flow=flow, document=document, created_by="ops@alpha.example.com",
+                        comment="skip test orders")
+    connection.set_schema_to_public()
+
+    page = superuser_client.get(f"{DATA}/flow/{flow.pk}/change/", HTTP_HOST=PUBLIC
+                                ).content.decode()
+    listing = superuser_client.get(f"{DATA}/flow/", HTTP_HOST=PUBLIC).content.decode()
+
+    assert "no-tests" in page
+    assert "skip test orders" in page
+    assert ">v1<" in listing
