@@ -90,7 +90,8 @@ class DependencyMissing(Exception):
 
 class MappingFailed(Exception):
     def __init__(self, problems: list[dict[str, str]]) -> None:
-        super().__init__("; ".join(f"{p['target_path']}: {p['message']}" for p in problems))
+        super().__init__("; ".join(f"{p['target_path']}: {p['message']}" if p["target_path"]
+                                   else p["message"] for p in problems))
         self.problems = problems
 
 
@@ -473,7 +474,11 @@ class _SyncSteps:
         if mapping is None and version is None:
             compiled, entity = self.context.mapping, self.context.target_entity
         else:
-            compiled, entity = mapping_for_step(self.context.flow, mapping, version)
+            try:
+                compiled, entity = mapping_for_step(self.context.flow, mapping, version)
+            except LookupError as exc:  # renamed or deleted since the steps were saved
+                raise MappingFailed([{"target_path": "", "source_path": "",
+                                      "kind": "step.transform", "message": str(exc)}]) from None
         result = compiled.apply(record)
         return Transformed(result.record, [
             {"target_path": p.target_path, "source_path": p.source_path or "", "kind": p.kind,

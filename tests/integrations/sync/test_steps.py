@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from integrations.connectors.base import WebhookEvent
-from integrations.models import DeadLetter, Flow, InboundEvent, Transaction
+from integrations.models import DeadLetter, Flow, InboundEvent, Mapping, Transaction
 from integrations.services.events import inbound_events_record
-from integrations.services.mappings import mapping_sample_fetch
+from integrations.services.mappings import mapping_create, mapping_sample_fetch
 from integrations.services.steps import (
     flow_default_document,
     flow_steps_diff,
@@ -151,6 +151,23 @@ def test_rolling_back_the_steps_runs_the_earlier_version_again(bc_pair, control)
     _, synced = _sync_product(bc_pair, product, fingerprint="f2")
 
     assert (skipped.status, synced.status) == ("skipped", "done")
+
+
+def test_a_transform_whose_mapping_was_renamed_sends_the_record_to_a_dead_letter(
+        bc_pair, control):
+    flow = _product_flow(bc_pair)
+    other = mapping_create(name="Storefront products", document=flow.mapping.current_document)
+    document = _with_steps(flow)
+    next(s for s in document["steps"] if s["kind"] == "transform")["mapping"] = other.name
+    flow_steps_save(flow=flow, document=document)
+    Mapping.objects.filter(pk=other.pk).update(name="Renamed")
+
+    event, outcome = _sync_product(bc_pair, _products(control, bc_pair)[0])
+
+    assert outcome.status == "dead"
+    letter = DeadLetter.objects.get(event=event)
+    assert (letter.error_class, letter.reason) == (
+        "MappingFailed", "There is no mapping called 'Storefront products'.")
 
 
 def test_saving_a_document_with_mistakes_keeps_the_current_version(bc_pair):
