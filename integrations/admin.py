@@ -116,8 +116,9 @@ class ConnectionAdmin(TenantModelAdmin):
                               messages.SUCCESS if result.ok else messages.ERROR)
 
 
-class MappingVersionInline(admin.TabularInline):
-    model = MappingVersion
+class VersionInline(admin.TabularInline):
+    """A document's versions, newest first: history to read, never to add to or edit here."""
+
     extra = 0
     can_delete = False
     fields = ("number", "comment", "created_by", "created_at")
@@ -127,6 +128,10 @@ class MappingVersionInline(admin.TabularInline):
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class MappingVersionInline(VersionInline):
+    model = MappingVersion
 
 
 @admin.register(Mapping, site=tenant_data_site)
@@ -241,16 +246,8 @@ class IntegrationPairAdmin(ReadOnlyTenantAdmin):
     inlines = [FlowInline]
 
 
-class FlowStepsVersionInline(admin.TabularInline):
+class FlowStepsVersionInline(VersionInline):
     model = FlowStepsVersion
-    extra = 0
-    can_delete = False
-    fields = ("number", "comment", "created_by", "created_at")
-    readonly_fields = fields
-    ordering = ("-number",)
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Flow, site=tenant_data_site)

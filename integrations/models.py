@@ -128,8 +128,10 @@ class Mapping(models.Model):
         return self.current_version.document if self.current_version else None
 
 
-class MappingVersion(models.Model):
-    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="versions")
+class DocumentVersion(models.Model):
+    """One numbered version of a document (a mapping's, a flow's steps); history, never
+    edited: a change is a new version."""
+
     number = models.PositiveIntegerField()
     document = models.JSONField()
     comment = models.CharField(max_length=300, blank=True)
@@ -137,19 +139,32 @@ class MappingVersion(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        ordering = ["mapping", "-number"]
-        constraints = [models.UniqueConstraint(fields=["mapping", "number"],
-                                               name="mapping_version_unique_number")]
+        abstract = True
 
     def __str__(self) -> str:
-        return f"{self.mapping.name} v{self.number}"
+        return f"{self.owner_name()} v{self.number}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise ImmutableVersionError(
-                f"Version {self.number} of {self.mapping.name!r} cannot be changed; save a new "
+                f"Version {self.number} of {self.owner_name()!r} cannot be changed; save a new "
                 "version instead.")
         super().save(*args, **kwargs)
+
+    def owner_name(self) -> str:
+        raise NotImplementedError
+
+
+class MappingVersion(DocumentVersion):
+    mapping = models.ForeignKey(Mapping, on_delete=models.CASCADE, related_name="versions")
+
+    class Meta:
+        ordering = ["mapping", "-number"]
+        constraints = [models.UniqueConstraint(fields=["mapping", "number"],
+                                               name="mapping_version_unique_number")]
+
+    def owner_name(self) -> str:
+        return self.mapping.name
 
 
 class LookupTable(models.Model):
@@ -276,30 +291,18 @@ class Flow(models.Model):
         return self.enabled and self.pair.status == IntegrationPair.Status.ACTIVE
 
 
-class FlowStepsVersion(models.Model):
-    """One saved version of a flow's step document; versions are history, never edited."""
+class FlowStepsVersion(DocumentVersion):
+    """One saved version of a flow's step document."""
 
     flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="step_versions")
-    number = models.PositiveIntegerField()
-    document = models.JSONField()
-    comment = models.CharField(max_length=300, blank=True)
-    created_by = models.CharField(max_length=254, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["flow", "-number"]
         constraints = [models.UniqueConstraint(fields=["flow", "number"],
                                                name="flow_steps_version_unique_number")]
 
-    def __str__(self) -> str:
-        return f"{self.flow.name}: steps v{self.number}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise ImmutableVersionError(
-                f"Version {self.number} of the steps of {self.flow.name!r} cannot be changed; "
-                "save a new version instead.")
-        super().save(*args, **kwargs)
+    def owner_name(self) -> str:
+        return f"{self.flow.name}: steps"
 
 
 class InboundEvent(models.Model):

@@ -29,6 +29,11 @@ class Problem:
         source = f" (from {self.source_path})" if self.source_path else ""
         return f"{self.target_path}{source}: {self.message} [{self.kind}]"
 
+    def as_json(self) -> dict[str, str]:
+        """The shape dead letters, previews and the API show."""
+        return {"target_path": self.target_path, "source_path": self.source_path or "",
+                "kind": self.kind, "message": self.message}
+
 
 @dataclass(slots=True)
 class MappingResult:

@@ -141,8 +141,7 @@ def mapping_preview(*, document: dict[str, Any], sample: Any,
     result = compiled.apply(sample)
     return PreviewResult(
         json.loads(json.dumps(result.record, default=str)) if result.record else None,
-        [{"target_path": p.target_path, "source_path": p.source_path or "", "kind": p.kind,
-          "message": p.message} for p in result.problems],
+        [p.as_json() for p in result.problems],
     )
 
 

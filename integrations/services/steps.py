@@ -17,7 +17,15 @@ from django.db.models import Max
 
 from integrations.connectors.errors import ConnectorError, NotFound
 from integrations.connectors.registry import connector_class
-from integrations.models import Connection, Flow, FlowStepsVersion, Mapping, RecordLink
+from integrations.models import (
+    Connection,
+    Flow,
+    FlowStepsVersion,
+    InboundEvent,
+    Mapping,
+    RecordLink,
+)
+from integrations.services.quality import APPLIES, FlowQuality, HeldForReview, Note
 from integrations.workflow import (
     StepProblem,
     StepTrace,
@@ -33,8 +41,6 @@ from integrations.workflow.engine import StepFailed, ValidationFailed
 
 def flow_default_document(flow: Flow) -> dict[str, Any]:
     """The fixed pipeline as a step document: what a flow without saved steps runs."""
-    from integrations.services.quality import APPLIES
-
     return default_document(checks=[c for c, entities in APPLIES.items()
                                     if flow.entity in entities],
                             follow_ups=flow.follow_ups or [])
@@ -210,7 +216,7 @@ class TestRuntime:
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
         self._connectors: dict[str, Any] = {}
-        self.notes: list[str] = []
+        self.quality = FlowQuality(flow)
 
     def _connector(self, side: str) -> Any:
         from integrations.services.connections import connector_for
@@ -232,8 +238,7 @@ class TestRuntime:
         result = compiled.apply(record)
         return Transformed(
             json.loads(json.dumps(result.record, default=str)) if result.record else None,
-            [{"target_path": p.target_path, "source_path": p.source_path or "",
-              "kind": p.kind, "message": p.message} for p in result.problems], target_entity)
+            [p.as_json() for p in result.problems], target_entity)
 
     def enrich(self, *, system: str, entity: str, external_id: str) -> Any:
         try:
@@ -241,40 +246,33 @@ class TestRuntime:
         except NotFound:
             return None
 
-    def check(self, *, check: str, record: Any, transformed: bool) -> Any:
-        from integrations.services.quality import quality_settings
-
-        settings = quality_settings(self.flow)[check]
-        if not settings["enabled"]:
+    def check(self, *, check: str, record: Any, transformed: bool) -> tuple[Any, str]:
+        """The pipeline's own check (``FlowQuality``), saying what it would do."""
+        if not self.quality.settings[check]["enabled"]:
             return record, "off for this flow (Data quality settings)"
-        if not isinstance(record, dict):
-            return record, "not a record: nothing to check"
-        if check == "address":
-            from integrations.quality.address import cleanse_record
+        notes: list[Note] = []
+        event = InboundEvent(payload={})   # a test run has no approvals to honour
+        try:
+            if check == "address":
+                record = self.quality.address(event, record, notes)
+            elif check == "anomaly":
+                record = self.quality.anomaly(event, record, notes)
+            else:
+                from integrations.services.sync import connector_entity
 
-            cleansed = cleanse_record(copy.deepcopy(record), system=self.flow.source_system)
-            said = [c.reason for c in cleansed.changes] + [p.message for p in cleansed.invalid]
-            held = cleansed.invalid and settings["invalid"] == "hold"
-            return cleansed.record, ("would hold for review: " if held else
-                                     "") + ("; ".join(said) or "addresses look right")
-        if check == "anomaly":
-            from integrations.services.quality_anomaly import anomaly_findings
+                match = self.quality.existing_match(event, self._connector("target"),
+                                                    connector_entity(self.flow, "target"),
+                                                    record, notes)
+                if match is not None:
+                    return record, f"would update {match}, a likely duplicate: " + "; ".join(
+                        n.message for n in notes)
+        except HeldForReview as held:
+            return record, f"would be held for review: {held.problems[0]['message']}"
+        return record, "; ".join(n.message for n in notes) or NOTHING_FOUND[check]
 
-            found = anomaly_findings(flow=self.flow, record=record, settings=settings)
-            if not found:
-                return record, "nothing unusual"
-            verb = "would hold for review: " if settings["action"] == "hold" else "flagged: "
-            return record, verb + "; ".join(n.message for n in found)
-        from integrations.services.quality_dedupe import duplicate_find
-        from integrations.services.sync import connector_entity
 
-        match = duplicate_find(flow=self.flow, connector=self._connector("target"),
-                               entity=connector_entity(self.flow, "target"), record=record,
-                               threshold=float(settings["threshold"]))
-        if match is None:
-            return record, "no likely duplicate in the target"
-        verb = "would link to" if settings["action"] == "link" else "would hold, like"
-        return record, f"{verb} {match.target_id}: {match.message}"
+NOTHING_FOUND = {"address": "addresses look right", "anomaly": "nothing unusual",
+                 "dedupe": "no likely duplicate in the target"}
 
 
 def flow_steps_test(*, flow: Flow, document: Any, sample: Any, source_id: str = ""

@@ -359,6 +359,7 @@ class _FlowContext:
         self._target: Connector | None = None
         self._mapping: CompiledMapping | None = None
         self._workflow: Workflow | None = None
+        self._step_mappings: dict[tuple[str | None, int | None], tuple[CompiledMapping, str]] = {}
         self.records: dict[str, Any] = {}
         self.links: dict[str, RecordLink] = {}
         self.quality = FlowQuality(flow)
@@ -386,6 +387,20 @@ class _FlowContext:
         if self._workflow is None:
             self._workflow = compiled_workflow(self.flow)
         return self._workflow
+
+    def step_mapping(self, name: str | None, number: int | None
+                     ) -> tuple[CompiledMapping, str]:
+        """A transform step's mapping and target entity, looked up once per batch."""
+        if name is None and number is None:
+            return self.mapping, self.target_entity
+        key = (name, number)
+        if key not in self._step_mappings:
+            try:
+                self._step_mappings[key] = mapping_for_step(self.flow, name, number)
+            except LookupError as exc:  # renamed or deleted since the steps were saved
+                raise MappingFailed([{"target_path": "", "source_path": "",
+                                      "kind": "step.transform", "message": str(exc)}]) from None
+        return self._step_mappings[key]
 
     def fetch(self, source_ids: list[str]) -> None:
         """Source records (or the error reading each) and existing links, for all ids."""
@@ -471,18 +486,9 @@ class _SyncSteps:
 
     def transform(self, *, mapping: str | None, version: int | None, record: Any
                   ) -> Transformed:
-        if mapping is None and version is None:
-            compiled, entity = self.context.mapping, self.context.target_entity
-        else:
-            try:
-                compiled, entity = mapping_for_step(self.context.flow, mapping, version)
-            except LookupError as exc:  # renamed or deleted since the steps were saved
-                raise MappingFailed([{"target_path": "", "source_path": "",
-                                      "kind": "step.transform", "message": str(exc)}]) from None
+        compiled, entity = self.context.step_mapping(mapping, version)
         result = compiled.apply(record)
-        return Transformed(result.record, [
-            {"target_path": p.target_path, "source_path": p.source_path or "", "kind": p.kind,
-             "message": p.message} for p in result.problems], entity)
+        return Transformed(result.record, [p.as_json() for p in result.problems], entity)
 
     def enrich(self, *, system: str, entity: str, external_id: str) -> Any:
         connector = self.context.source if system == "source" else self.context.target
@@ -491,14 +497,14 @@ class _SyncSteps:
         except NotFound:
             return None
 
-    def check(self, *, check: str, record: Any, transformed: bool) -> Any:
+    def check(self, *, check: str, record: Any, transformed: bool) -> tuple[Any, str]:
         quality = self.context.quality
         if check == "address":
-            return quality.address(self.event, record, self.notes)
+            return quality.address(self.event, record, self.notes), "checked"
         if check == "anomaly":
-            return quality.anomaly(self.event, record, self.notes)
+            return quality.anomaly(self.event, record, self.notes), "checked"
         self.dedupe = True
-        return record
+        return record, "decided at the write, before a create"
 
 
 def connector_entity(flow: Flow, side: str, *, document: dict[str, Any] | None = None) -> str:

@@ -22,7 +22,6 @@ from integrations.workflow.engine import (
     Workflow,
     WorkflowDocumentError,
     compile_workflow,
-    workflow_problems,
 )
 
 __all__ = [
@@ -41,5 +40,4 @@ __all__ = [
     "WorkflowDocumentError",
     "compile_workflow",
     "default_document",
-    "workflow_problems",
 ]

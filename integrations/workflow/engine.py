@@ -63,6 +63,7 @@ class ValidationFailed(Exception):
     def __init__(self, step: Step, messages: list[str]) -> None:
         super().__init__(f"{step.label}: " + "; ".join(messages))
         self.step = step
+        self.detail = "; ".join(messages)
         self.problems = [{"target_path": "", "source_path": "", "kind": "validate",
                           "message": m, "step": step.id} for m in messages]
 
@@ -74,6 +75,7 @@ class StepFailed(Exception):
     def __init__(self, step: Step, message: str) -> None:
         super().__init__(f"{step.label}: {message}")
         self.step = step
+        self.detail = message
         self.problems = [{"target_path": "", "source_path": "", "kind": f"step.{step.kind}",
                           "message": message, "step": step.id}]
 
@@ -95,7 +97,9 @@ class Runtime(Protocol):
 
     def enrich(self, *, system: str, entity: str, external_id: str) -> Any: ...
 
-    def check(self, *, check: str, record: Any, transformed: bool) -> Any: ...
+    def check(self, *, check: str, record: Any, transformed: bool) -> tuple[Any, str]:
+        """The record (an address check may change it) and what the check decided."""
+        ...
 
 
 @dataclass
@@ -124,7 +128,6 @@ class Run:
     record: Any = None
     source: Any = None
     target_entity: str = ""
-    mapping: str | None = None
     reason: str = ""
     step: str = ""
     follow_ups: list[dict[str, Any]] = field(default_factory=list)
@@ -162,11 +165,19 @@ class _Compiler:
         self.problems.append(StepProblem(where, step, message))
 
     def condition(self, spec: Any, where: str, step: str) -> Test:
+        return self._compiled(step, lambda ctx: compile_condition(spec, where, ctx,
+                                                                  compile_value))
+
+    def value(self, spec: Any, where: str, step: str) -> ValueFn:
+        return self._compiled(step, lambda ctx: compile_value(spec, where, ctx)[0])
+
+    def _compiled(self, step: str, compile_with: Callable[[CompileContext], Any]) -> Any:
+        """Compile with the mapping engine; its document problems become this step's."""
         ctx = CompileContext(lookups={}, rates={})
-        test = compile_condition(spec, where, ctx, compile_value)
+        compiled = compile_with(ctx)
         for problem in ctx.errors:
             self.error(problem.where, step, problem.message)
-        return test
+        return compiled
 
     def steps(self, specs: Any, where: str, *, top: bool) -> list[Step]:
         if not isinstance(specs, list):
@@ -281,11 +292,8 @@ class _Compiler:
         if "id_from" not in spec:
             self.error(f"{where}.id_from", step.id, "enrich needs the id to look up (id_from, "
                        "a path or value rule over the record)")
-        if "id_from" in spec:
-            ctx = CompileContext(lookups={}, rates={})
-            step.value, _ = compile_value(spec["id_from"], f"{where}.id_from", ctx)
-            for problem in ctx.errors:
-                self.error(problem.where, step.id, problem.message)
+        else:
+            step.value = self.value(spec["id_from"], f"{where}.id_from", step.id)
         if "required" in spec and not isinstance(spec["required"], bool):
             self.error(f"{where}.required", step.id, "required is true or false")
 
@@ -341,21 +349,23 @@ def _check_order(steps: list[Step], transformed: bool, compiler: _Compiler, wher
     """Address and anomaly checks read the source record, so they come before the transform;
     the duplicate check compares the target record, so after it. Returns whether every path
     through ``steps`` has transformed."""
-    for step in steps:
+    for i, step in enumerate(steps):
+        spot = f"{where}[{i}]"
         if step.kind == "check":
             after = step.spec.get("check") == "dedupe"
             if after and not transformed:
-                compiler.error(where, step.id, "the duplicate check compares the mapped "
+                compiler.error(spot, step.id, "the duplicate check compares the mapped "
                                "record: put it after a transform")
             elif not after and transformed:
-                compiler.error(where, step.id, f"the {step.spec.get('check')} check reads the "
+                compiler.error(spot, step.id, f"the {step.spec.get('check')} check reads the "
                                "source record: put it before the transform")
         elif step.kind == "transform":
             transformed = True
         elif step.kind == "route":
-            ends = [_check_order(inner, transformed, compiler, where)
-                    for _, _, inner in step.branches]
-            ends.append(_check_order(step.otherwise, transformed, compiler, where))
+            ends = [_check_order(inner, transformed, compiler, f"{spot}.branches[{b}].steps")
+                    for b, (_, _, inner) in enumerate(step.branches)]
+            ends.append(_check_order(step.otherwise, transformed, compiler,
+                                     f"{spot}.otherwise"))
             transformed = all(ends)
     return transformed
 
@@ -382,14 +392,6 @@ def compile_workflow(document: Any) -> Workflow:
     return Workflow(steps)
 
 
-def workflow_problems(document: Any) -> list[StepProblem]:
-    try:
-        compile_workflow(document)
-    except WorkflowDocumentError as exc:
-        return exc.problems
-    return []
-
-
 class Workflow:
     """A compiled step document; ``run`` is safe to call from many threads."""
 
@@ -409,8 +411,7 @@ class Workflow:
         if ended is not None:
             return ended
         return Run("write", record=state.current, source=state.source,
-                   target_entity=state.target_entity, mapping=state.mapping,
-                   follow_ups=self.follow_ups, trace=state.trace)
+                   target_entity=state.target_entity, follow_ups=self.follow_ups, trace=state.trace)
 
     def _steps(self, steps: list[Step], state: _State, depth: int) -> Run | None:
         for step in steps:
@@ -425,13 +426,15 @@ class Workflow:
     def _step(self, step: Step, state: _State, depth: int) -> Run | None:
         before = state.snapshot()
         try:
-            return _RUNNERS[step.kind](self, step, state, depth, before)
-        except Fail as exc:
-            state.note(step, f"failed: {exc.message}", depth, before)
-            raise StepFailed(step, exc.message) from None
+            try:
+                return _RUNNERS[step.kind](self, step, state, depth, before)
+            except Fail as exc:
+                raise StepFailed(step, exc.message) from None
         except Exception as exc:
-            if not state.noted(step):
-                state.note(step, f"failed: {exc}", depth, before)
+            # Noted once, by the step that failed: a route around it sees the same error.
+            if not state.failed:
+                state.failed = True
+                state.note(step, f"failed: {getattr(exc, 'detail', exc)}", depth, before)
             raise
 
 
@@ -444,7 +447,7 @@ class _State:
     keep_io: bool
     transformed: bool = False
     target_entity: str = ""
-    mapping: str | None = None
+    failed: bool = False
 
     def snapshot(self) -> Any:
         return copy.deepcopy(self.current) if self.keep_io else None
@@ -453,8 +456,12 @@ class _State:
         self.trace.append(StepTrace(step.id, step.kind, step.name, decision, before,
                                     self.snapshot(), depth))
 
-    def noted(self, step: Step) -> bool:
-        return bool(self.trace) and self.trace[-1].step == step.id
+    def replace(self, record: Any) -> None:
+        """A step's new working record; before the transform it is also the source record
+        the log keeps and follow-ups read."""
+        self.current = record
+        if not self.transformed:
+            self.source = record
 
 
 def _run_filter(wf: Workflow, step: Step, state: _State, depth: int, before: Any
@@ -486,11 +493,9 @@ def _run_transform(wf: Workflow, step: Step, state: _State, depth: int, before: 
     result = state.runtime.transform(mapping=mapping, version=step.spec.get("version"),
                                      record=state.current)
     if result.problems:
-        state.note(step, "failed: " + "; ".join(p["message"] for p in result.problems),
-                   depth, before)
         raise TransformProblems(step, result.problems)
     state.current, state.transformed = result.record, True
-    state.target_entity, state.mapping = result.target_entity, mapping
+    state.target_entity = result.target_entity
     state.note(step, f"mapped with {mapping!r}" if mapping else "mapped with the flow's "
                "mapping", depth, before)
     return None
@@ -503,6 +508,7 @@ class TransformProblems(Exception):
     def __init__(self, step: Step, problems: list[dict[str, str]]) -> None:
         super().__init__("; ".join(f"{p['target_path']}: {p['message']}" for p in problems))
         self.step = step
+        self.detail = "; ".join(p["message"] for p in problems)
         self.problems = problems
 
 
@@ -517,9 +523,7 @@ def _run_enrich(wf: Workflow, step: Step, state: _State, depth: int, before: Any
     if found in (None, ""):
         if spec.get("required", True):
             raise StepFailed(step, f"the record has no id to look up the {spec['entity']} by")
-        state.current = {**state.current, key: None}
-        if not state.transformed:
-            state.source = state.current
+        state.replace({**state.current, key: None})
         state.note(step, f"no id to look up; {key} left empty", depth, before)
         return None
     related = state.runtime.enrich(system=spec["system"], entity=spec["entity"],
@@ -527,9 +531,7 @@ def _run_enrich(wf: Workflow, step: Step, state: _State, depth: int, before: Any
     if related is None and spec.get("required", True):
         raise StepFailed(step, f"{spec['entity']} {found} was not found in the "
                                f"{spec['system']} system")
-    state.current = {**state.current, key: related}
-    if not state.transformed:
-        state.source = state.current
+    state.replace({**state.current, key: related})
     state.note(step, f"added {spec['entity']} {found} as {key!r}", depth, before)
     return None
 
@@ -539,7 +541,6 @@ def _run_validate(wf: Workflow, step: Step, state: _State, depth: int, before: A
     failed = [message for test, message in step.rules
               if not test(state.current, state.current, None)]
     if failed:
-        state.note(step, "failed: " + "; ".join(failed), depth, before)
         raise ValidationFailed(step, failed)
     state.note(step, f"{len(step.rules)} rule(s) held", depth, before)
     return None
@@ -547,15 +548,9 @@ def _run_validate(wf: Workflow, step: Step, state: _State, depth: int, before: A
 
 def _run_check(wf: Workflow, step: Step, state: _State, depth: int, before: Any
                ) -> Run | None:
-    check = step.spec["check"]
-    result = state.runtime.check(check=check, record=state.current,
-                                 transformed=state.transformed)
-    decision = "done"
-    if isinstance(result, tuple):
-        result, decision = result
-    state.current = result
-    if not state.transformed:
-        state.source = state.current
+    record, decision = state.runtime.check(check=step.spec["check"], record=state.current,
+                                           transformed=state.transformed)
+    state.replace(record)
     state.note(step, decision, depth, before)
     return None
 

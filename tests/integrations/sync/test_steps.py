@@ -9,6 +9,7 @@ from integrations.connectors.base import WebhookEvent
 from integrations.models import DeadLetter, Flow, InboundEvent, Mapping, Transaction
 from integrations.services.events import inbound_events_record
 from integrations.services.mappings import mapping_create, mapping_sample_fetch
+from integrations.services.quality import flow_quality_set
 from integrations.services.steps import (
     flow_default_document,
     flow_steps_diff,
@@ -246,3 +247,15 @@ def test_a_test_run_of_a_bad_document_lists_its_problems(bc_pair):
                              document={"format_version": 1, "steps": []})
     assert result.outcome == "invalid-document"
     assert "without a transform" in result.problems[0]["message"]
+
+
+def test_a_test_run_runs_the_flows_own_quality_check_when_it_is_on(bc_pair, control):
+    flow = _product_flow(bc_pair)
+    flow_quality_set(flow=flow, settings={"anomaly": {"enabled": True}})
+    product = _products(control, bc_pair)[0]
+    sample = mapping_sample_fetch(flow=flow, external_id=str(product["id"])).record
+
+    result = flow_steps_test(flow=flow, document=flow_steps_document(flow), sample=sample)
+
+    assert result.outcome == "write", result.message
+    assert {t.step: t.decision for t in result.trace}["anomaly"] == "nothing unusual"

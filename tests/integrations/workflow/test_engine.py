@@ -49,7 +49,7 @@ class Runtime:
         self.checked.append((check, transformed))
         if check == "address":
             return {**record, "city": str(record.get("city", "")).title()}, "cleansed"
-        return record
+        return record, "done"
 
 
 def steps(*items: dict[str, Any]) -> dict[str, Any]:
@@ -329,3 +329,17 @@ def test_an_enrich_without_an_id_to_look_up_is_refused():
     assert any("enrich needs the id to look up" in p for p in problems(steps(
         {"id": "e", "kind": "enrich", "system": "source", "entity": "customer",
          "as": "customer"}, MAP)))
+
+
+def test_a_step_failing_inside_a_branch_is_traced_once_and_not_as_its_route():
+    trace: list[Any] = []
+    document = steps({"id": "route", "kind": "route", "branches": [
+        {"name": "All", "when": {"expr": "`true`"}, "steps": [
+            MAP, {"id": "rules", "kind": "validate", "rules": [
+                {"require": {"from": "total", "gt": 100}, "message": "too small"}]}]}],
+        "otherwise": [{"id": "map-other", "kind": "transform"}]})
+    with pytest.raises(ValidationFailed):
+        run(document, trace=trace)
+    assert [(t.step, t.decision) for t in trace] == [
+        ("route", "branch 'All'"), ("map", "mapped with the flow's mapping"),
+        ("rules", "failed: too small")]
