@@ -16,6 +16,7 @@ urlpatterns = [
     # One URL module per portal area.
     path("", include("integrations.urls.dashboard")),
     path("", include("integrations.urls.mappings")),
+    path("", include("integrations.urls.steps")),
     path("", include("integrations.urls.logs")),
     path("", include("integrations.urls.alerts")),
     path("", include("integrations.urls.quality")),

@@ -92,12 +92,13 @@ def _draft_drop(request: HttpRequest, mapping: Mapping) -> None:
     request.session.pop(_draft_key(mapping), None)
 
 
-def _sample(request: HttpRequest, flow: Flow) -> tuple[Any, str]:
+def sample_get(request: HttpRequest, flow: Flow) -> tuple[Any, str]:
+    """The last source record previewed or tested for ``flow`` (the editors' field lists)."""
     held = request.session.get(_sample_key(flow)) or {}
     return held.get("record"), held.get("origin", "")
 
 
-def _sample_keep(request: HttpRequest, flow: Flow, record: dict[str, Any], origin: str) -> None:
+def sample_keep(request: HttpRequest, flow: Flow, record: dict[str, Any], origin: str) -> None:
     if len(json.dumps(record, default=str)) <= SAMPLE_KEEP_BYTES:
         request.session[_sample_key(flow)] = {"record": record, "origin": origin}
 
@@ -163,7 +164,7 @@ class Editor:
         source = document.get("source") or {}
         self.target_schema = schema_get(str(target.get("system")), str(target.get("entity")))
         self.source_schema = schema_get(str(source.get("system")), str(source.get("entity")))
-        self.sample, self.sample_origin = _sample(request, flow)
+        self.sample, self.sample_origin = sample_get(request, flow)
         self.fields = target_fields(self.target_schema, document)
         self.by_path = {f.path: f for f in self.fields}
         self.live_tables = mapping_live_table_names(mapping=self.mapping)
@@ -449,14 +450,14 @@ def flow_mapping_preview(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             record, origin = form.cleaned_data["record"], "Pasted"
         if record is not None:
-            _sample_keep(request, flow, record, origin)
+            sample_keep(request, flow, record, origin)
             result = mapping_preview(document=editor.draft.document, sample=record,
                                      live_tables=link_tables(flow))
             context.update(_preview_context(editor, record, origin, result))
     if request.htmx:
         return render(request, "portal/mappings/_preview.html",
                       {"flow": flow, "preview_form": form, "p": context})
-    editor.sample, editor.sample_origin = _sample(request, flow)
+    editor.sample, editor.sample_origin = sample_get(request, flow)
     return _page(request, editor, preview=context, preview_form=form)
 
 

@@ -58,7 +58,7 @@ def pair_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def pair_detail(request: HttpRequest, pk: int) -> HttpResponse:
     pair = get_object_or_404(IntegrationPair, pk=pk)
-    flows = list(pair.flows.select_related("mapping__current_version"))
+    flows = list(pair.flows.select_related("mapping__current_version", "steps_version"))
     for flow in flows:
         flow.backfill = backfill_progress(flow=flow)
     return render(request, "portal/pairs/detail.html", {"pair": pair, "flows": flows})
