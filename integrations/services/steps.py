@@ -300,7 +300,11 @@ def flow_steps_test(*, flow: Flow, document: Any, sample: Any, source_id: str = 
     link = (RecordLink.objects.filter(flow=flow, source_id=source_id).first()
             if source_id else None)
     would = f"update {link.target_id}" if link else "create"
-    return StepsTest("write", f"Would {would} a {run.target_entity or flow.entity} record in "
-                              f"{Connection.System(flow.target_system).label}.",
+    entity = run.target_entity or flow.entity
+    system = Connection.System(flow.target_system).label
+    message = (f"Would update {entity} {link.target_id} in {system}." if link
+               else f"Would create a {entity} record in {system}.")
+    return StepsTest("write", message,
                      trace, record=run.record, would=would,
-                     follow_ups=[f"{f['action']} on {f['system']}" for f in run.follow_ups])
+                     follow_ups=[f"{f['action']} on {Connection.System(f['system']).label}"
+                                 for f in run.follow_ups])

@@ -119,7 +119,7 @@
 
   function newStep(kind) {
     var step = {id: newId(kind), kind: kind};
-    var source = config.systems.source, target = config.systems.target;
+    var source = config.systems.source;
     if (kind === "filter") {
       step.name = "Filter"; step.skip = {from: "", eq: ""}; step.reason = "";
     } else if (kind === "route") {
@@ -142,7 +142,6 @@
     } else if (kind === "follow_up") {
       step.name = "Write back"; step.system = source.key; step.action = ""; step.args = {};
     }
-    void target;
     return step;
   }
 
@@ -337,7 +336,6 @@
           }, label + n + ": value"));
         }
         op.addEventListener("change", function () {
-          var was = row.op;
           row.op = op.value;
           if (row.op === "exists" || row.op === "empty") row.value = true;
           else if (row.op === "in" || row.op === "not_in") {
@@ -345,7 +343,6 @@
               : (row.value === undefined || row.value === "" || typeof row.value === "boolean")
                 ? [] : [row.value];
           } else if (Array.isArray(row.value) || typeof row.value === "boolean") row.value = "";
-          void was;
           operand(); emit(rowsCondition(shape.join, shape.rows));
         });
         operand();
@@ -666,8 +663,10 @@
     }
     if (kind === "check") {
       var info = config.checks[step.check];
-      return info ? info.name + (info.enabled ? "" : " — off in this flow's data-quality settings")
-        : step.check;
+      if (!info) return step.check;
+      var what = (step.name === info.name ? "" : info.name + ": ");
+      return what + (info.enabled ? "on in this flow's data-quality settings"
+        : "off in this flow's data-quality settings (records pass through)");
     }
     if (kind === "follow_up") {
       var on = step.system === config.systems.source.key ? config.systems.source.label
@@ -807,6 +806,9 @@
   function bindSortables() {
     canvas.querySelectorAll("ol.step-list").forEach(function (ol) {
       sortables.push(window.Sortable.create(ol, {
+        // Pointer events rather than the browser's own drag and drop: the same on every
+        // browser and on touch screens, and nested lists hand a drag over cleanly.
+        forceFallback: true, fallbackTolerance: 3,
         group: "steps", draggable: "li.step", handle: ".step-head", filter: "button, input, select, textarea",
         preventOnFilter: false, animation: 120, fallbackOnBody: true, swapThreshold: 0.6,
         invertSwap: true, ghostClass: "ghost",
@@ -850,7 +852,8 @@
     box.appendChild(ul);
     if (window.Sortable) {
       window.Sortable.create(ul, {group: {name: "steps", pull: "clone", put: false}, sort: false,
-                                  draggable: "li.palette-kind", filter: "span", animation: 120});
+                                  forceFallback: true, fallbackTolerance: 3,
+                                  draggable: "li.palette-kind", animation: 120});
     }
   }
 
@@ -862,11 +865,9 @@
                                        label: text(item)}));
       });
     }
-    var enrichAs = [];
     fill("steps-source-fields", config.fields.source, function (f) {
       return (f.type ? f.type : "") + (f.sample ? " = " + f.sample : "");
     });
-    void enrichAs;
     fill("steps-target-fields", config.fields.target, function (f) { return f.type || ""; });
     fill("steps-actions", config.actions, function (a) {
       return a.system + (a.description ? ": " + a.description : "");
@@ -895,7 +896,9 @@
       var path = button.getAttribute("data-list");
       addStep(path, button.parentNode.querySelector("select").value);
     } else if (action === "palette") {
-      addStep("steps", button.getAttribute("data-kind"));
+      // Kinds that decide about the source record go first; the rest before the follow-ups.
+      var kind = button.getAttribute("data-kind");
+      addStep("steps", kind, ["filter", "route", "enrich"].indexOf(kind) !== -1 ? 0 : undefined);
     } else if (action === "move-to" && found) {
       var to = button.parentNode.querySelector("select.move-to").value;
       moveStep(id, to, to === "steps" ? insertionIndex(listAt("steps"), found.step.kind) : 1e9);
@@ -992,7 +995,8 @@
 
   function decisionOf(t) {
     var text = t.decision || "";
-    var css = /^skip/i.test(text) ? "warn" : /fail|not |invalid/i.test(text) ? "bad" : "ok";
+    var css = /^skip/i.test(text) ? "warn" : /fail|not |invalid/i.test(text) ? "bad"
+      : /^off /i.test(text) ? "off" : "ok";
     return {text: text.length > 60 ? text.slice(0, 57) + "…" : text, css: css};
   }
 
@@ -1011,7 +1015,7 @@
       var outcome = OUTCOMES[r.outcome] || ["bad", r.outcome || "Error"];
       out.appendChild(el("p", {"class": "outcome " + outcome[0], role: "status"}, [
         el("strong", {text: outcome[1] + ": "}), r.message || ""]));
-      if (r.origin) out.appendChild(el("p", {"class": "muted small", text: "Record: " + r.origin}));
+      if (r.origin) out.appendChild(el("p", {"class": "muted small origin", text: "Record: " + r.origin}));
       if (r.problems && r.problems.length) {
         out.appendChild(el("ul", {"class": "errorlist"}, r.problems.map(function (p) {
           var where = p.step ? "step '" + p.step + "'" + (p.where ? " (" + p.where + ")" : "") : p.where || p.target_path || "";
