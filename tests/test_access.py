@@ -60,6 +60,8 @@ VIEWER_MAY_POST: dict[str, set[str]] = {
     "connection_test": {"integrations_connection"},
     # Runs the mapping on a sample record; stores nothing.
     "flow_mapping_preview": set(),
+    # Runs the steps on a sample record, reading the systems; stores nothing.
+    "flow_steps_test": set(),
 }
 
 # Which row a route's arguments come from, by the start of its name (longest match wins).
