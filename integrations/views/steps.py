@@ -138,8 +138,10 @@ def editor_config(request: HttpRequest, flow: Flow) -> dict[str, Any]:
 @login_required
 def flow_steps(request: HttpRequest, pk: int) -> HttpResponse:
     flow = _flow(pk)
+    config = editor_config(request, flow)
     return render(request, "portal/steps/editor.html", {
-        "flow": flow, "current": flow.steps_version, "config": editor_config(request, flow),
+        "flow": flow, "current": flow.steps_version, "config": config,
+        "document_json": json.dumps(config["document"], indent=2, ensure_ascii=False),
         "save_form": StepsSaveForm(), "test_form": StepsTestForm()})
 
 
@@ -201,8 +203,8 @@ def flow_steps_test_view(request: HttpRequest, pk: int) -> JsonResponse:
         if fetched.record is None:
             return JsonResponse({"outcome": "no-sample", "message": fetched.message},
                                 status=400)
-        record, origin, source_id = fetched.record, f"Fetched from {fetched.message}", \
-            fetched.source_id
+        record, source_id = fetched.record, fetched.source_id
+        origin = f"Fetched from {fetched.message}"
     else:
         record, origin = form.cleaned_data["record"], "Pasted"
     sample_keep(request, flow, record, origin)

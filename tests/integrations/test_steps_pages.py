@@ -72,6 +72,12 @@ def test_editor_page_serves_its_drag_and_drop_library_from_our_static_files(edit
     assert not [s for s in scripts if s.startswith(("http:", "https:", "//"))]
 
 
+def test_without_javascript_the_page_shows_the_steps_as_json(editor, flow):
+    page = html.unescape(editor.get(f"/flows/{flow.pk}/steps/").content.decode())
+    shown = re.search(r'<noscript>.*?<pre class="json">(.*?)</pre></noscript>', page, re.S)
+    assert shown and json.loads(shown.group(1)) == flow.steps_version.document
+
+
 def test_a_viewer_sees_the_steps_read_only_and_cannot_save(viewer, flow):
     config = _config(viewer, flow)
     assert config["readonly"] is True
