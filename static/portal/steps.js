@@ -620,10 +620,10 @@
       move.value = path;
       var go = el("button", {type: "button", "class": "small secondary", "data-action": "move-to",
                              "data-id": step.id, text: "Move"});
+      move.id = "move-" + step.id;
+      move.className = "move-to";
       box.appendChild(el("div", {"class": "setting inline"}, [
-        el("label", {"for": "move-" + step.id, text: "Move to"}),
-        (function () { move.id = "move-" + step.id; move.className = "move-to"; return move; })(),
-        go]));
+        el("label", {"for": move.id, text: "Move to"}), move, go]));
     }
     if (config.readonly) {
       box.querySelectorAll("input, select, textarea, button").forEach(function (n) {
@@ -806,8 +806,8 @@
   function bindSortables() {
     canvas.querySelectorAll("ol.step-list").forEach(function (ol) {
       sortables.push(window.Sortable.create(ol, {
-        // Pointer events rather than the browser's own drag and drop: the same on every
-        // browser and on touch screens, and nested lists hand a drag over cleanly.
+        // Pointer events rather than the browser's own drag and drop, which differs between
+        // browsers; a drag passes between nested lists the same way.
         forceFallback: true, fallbackTolerance: 3,
         group: "steps", draggable: "li.step", handle: ".step-head", filter: "button, input, select, textarea",
         preventOnFilter: false, animation: 120, fallbackOnBody: true, swapThreshold: 0.6,
@@ -944,12 +944,10 @@
     shift(found, event.key === "ArrowUp" ? -1 : 1, ".step-title");
   }
 
-  function post(form, extra) {
+  function post(form) {
     var data = new FormData(form);
     data.set("document", JSON.stringify(doc));
-    Object.keys(extra || {}).forEach(function (k) { data.set(k, extra[k]); });
-    return fetch(form.action, {method: "POST", body: data, credentials: "same-origin",
-                               headers: {"X-Requested-With": "fetch"}})
+    return fetch(form.action, {method: "POST", body: data, credentials: "same-origin"})
       .then(function (response) {
         return response.json().then(function (body) { return {status: response.status, body: body}; },
           function () { return {status: response.status, body: {message: "The server answered " + response.status + "."}}; });

@@ -118,6 +118,23 @@ def _answers(url: str) -> bool:
         return False
 
 
+def bigcommerce_pair(live_stack: LiveStack, bp: dict[str, Any], bc: dict[str, Any], *,
+                     name: str) -> dict[str, Any]:
+    """A Brightpearl + BigCommerce pair from its template on two sandbox accounts, with its
+    webhooks registered: {"pair", "bp_conn", "bc_conn"}."""
+    from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
+    from tests.connections import bigcommerce_connection, brightpearl_connection
+
+    with live_stack.inside():
+        bp_conn = brightpearl_connection(bp, name=f"BP {bp['account']}")
+        bc_conn = bigcommerce_connection(bc, name=f"BC {bc['account']}")
+        pair = pair_create_from_template(name=f"{name} {bc['account']}",
+                                         template_key="brightpearl-bigcommerce",
+                                         brightpearl=bp_conn, partner=bc_conn)
+        assert pair_webhooks_register(pair=pair).failed == {}
+    return {"pair": pair, "bp_conn": bp_conn, "bc_conn": bc_conn}
+
+
 def wait_until(predicate: Callable[[], Any], *, timeout: float = 60, every: float = 0.25,
                what: str = "condition") -> Any:
     """Poll until ``predicate`` returns something truthy; fail the test after ``timeout``."""

@@ -8,9 +8,7 @@ import pytest
 
 from integrations.models import Connection, RecordLink
 from integrations.services.connections import connector_for
-from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
-from tests.connections import bigcommerce_connection, brightpearl_connection
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import bigcommerce_pair, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +21,7 @@ BILLING = {"first_name": "Ines", "last_name": "Müller", "street_1": "Torstraße
 def shop(live_stack, new_account_module):
     bp = new_account_module("brightpearl", seed={"products": 6, "customers": 1})
     bc = new_account_module("bigcommerce")
-    with live_stack.inside():
-        bp_conn = brightpearl_connection(bp, name=f"BP {bp['account']}")
-        bc_conn = bigcommerce_connection(bc, name=f"BC {bc['account']}")
-        pair = pair_create_from_template(name=f"Shop {bc['account']}",
-                                         template_key="brightpearl-bigcommerce",
-                                         brightpearl=bp_conn, partner=bc_conn)
-        registration = pair_webhooks_register(pair=pair)
-        assert registration.failed == {}
-    return {"pair": pair, "bp": bp, "bc": bc, "bp_conn": bp_conn, "bc_conn": bc_conn}
+    return {**bigcommerce_pair(live_stack, bp, bc, name="Shop"), "bp": bp, "bc": bc}
 
 
 def _link(live_stack, shop, flow_key: str, source_id: str) -> RecordLink | None:

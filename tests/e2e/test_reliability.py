@@ -8,9 +8,7 @@ import pytest
 
 from integrations.models import Connection, InboundEvent, RecordLink
 from integrations.services.connections import connector_for
-from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
-from tests.connections import bigcommerce_connection, brightpearl_connection
-from tests.e2e.conftest import wait_until
+from tests.e2e.conftest import bigcommerce_pair, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -20,14 +18,7 @@ def catalogue(live_stack, new_account_module):
     """Brightpearl products flowing to a BigCommerce store, by webhook."""
     bp = new_account_module("brightpearl", seed={"products": 12})
     bc = new_account_module("bigcommerce")
-    with live_stack.inside():
-        bp_conn = brightpearl_connection(bp, name=f"BP {bp['account']}")
-        bc_conn = bigcommerce_connection(bc, name=f"BC {bc['account']}")
-        pair = pair_create_from_template(name=f"Catalogue {bc['account']}",
-                                         template_key="brightpearl-bigcommerce",
-                                         brightpearl=bp_conn, partner=bc_conn)
-        assert pair_webhooks_register(pair=pair).failed == {}
-    return {"bp": bp, "bc": bc, "bp_conn": bp_conn, "pair": pair}
+    return {**bigcommerce_pair(live_stack, bp, bc, name="Catalogue"), "bp": bp, "bc": bc}
 
 
 def _touch(live_stack, catalogue, product: dict, name: str) -> None:

@@ -17,11 +17,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from integrations.models import Flow, InboundEvent, RecordLink
 from integrations.services.connections import connector_for
-from integrations.services.pairs import pair_create_from_template, pair_webhooks_register
 from tests.conftest import TEST_PASSWORD
-from tests.connections import bigcommerce_connection, brightpearl_connection
 from tests.e2e.browser.conftest import Screens
-from tests.e2e.conftest import LiveStack, wait_until
+from tests.e2e.conftest import LiveStack, bigcommerce_pair, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -39,15 +37,11 @@ def shop(live_stack: LiveStack, new_account_module: Any, control: Any) -> dict[s
     the orders flow was off while they were placed."""
     bp = new_account_module("brightpearl", seed={"products": 2, "customers": 1})
     bc = new_account_module("bigcommerce")
+    made = bigcommerce_pair(live_stack, bp, bc, name="Steps shop")
+    pair, bc_conn = made["pair"], made["bc_conn"]
     with live_stack.inside():
-        bp_conn = brightpearl_connection(bp, name=f"BP {bp['account']}")
-        bc_conn = bigcommerce_connection(bc, name=f"BC {bc['account']}")
-        pair = pair_create_from_template(name=f"Steps shop {bc['account']}",
-                                         template_key="brightpearl-bigcommerce",
-                                         brightpearl=bp_conn, partner=bc_conn)
-        assert pair_webhooks_register(pair=pair).failed == {}
         flow = pair.flows.get(key=ORDER_FLOW)
-        bp_api, bc_api = connector_for(bp_conn), connector_for(bc_conn)
+        bp_api, bc_api = connector_for(made["bp_conn"]), connector_for(bc_conn)
     product = control.records("brightpearl", bp["account"], "product")[0]
     with live_stack.inside():
         bp_api.upsert("product", {"salesChannels": [{"productName": "Trail Lamp"}]},
